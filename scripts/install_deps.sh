@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nabla builds, tests and benchmarks with; does nothing when
+# they are all present. `--bench` adds PyTorch (python3-torch) for the side-by-side figures.
+set -euo pipefail
+pkgs=(cmake ninja-build g++ libgtest-dev libbenchmark-dev libdnnl-dev nlohmann-json3-dev
+      zlib1g-dev libstb-dev libdlpack-dev libcli11-dev ccache)
+[[ "${1:-}" == "--bench" ]] && pkgs+=(python3-torch python3-numpy)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

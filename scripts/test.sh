@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: dependencies, a clean Release build, every test,
+# then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install_deps.sh
+jobs=$(nproc)
+
+rm -rf build-ci
+cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build-ci -j "$jobs"
+(cd build-ci && ctest -j "$jobs" --output-on-failure)
+
+rm -rf build-asan
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNABLA_SANITIZE=ON -DNABLA_BUILD_BENCH=OFF
+cmake --build build-asan -j "$jobs" --target core_test op_table_test autograd_test contract_test
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest -j "$jobs" --output-on-failure -E "install_consumer|oplist")

@@ -1,0 +1,8 @@
+execute_process(COMMAND ${GEN} OUTPUT_VARIABLE generated RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nabla_oplist failed: ${rc}")
+endif()
+file(READ ${DOC} current)
+if(NOT generated STREQUAL current)
+  message(FATAL_ERROR "docs/ops.md is out of date: run `build/tools/nabla_oplist > docs/ops.md`")
+endif()

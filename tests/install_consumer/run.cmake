@@ -1,0 +1,22 @@
+# Installs nabla into a temporary prefix, then configures, builds and runs a tiny project
+# that finds it with find_package(nabla).
+set(prefix ${BIN}/install_consumer/prefix)
+set(build ${BIN}/install_consumer/build)
+file(REMOVE_RECURSE ${prefix} ${build})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BIN} --prefix ${prefix} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "install failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SRC}/tests/install_consumer -B ${build} -G ${GEN}
+                        -DCMAKE_PREFIX_PATH=${prefix} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "configuring the consumer failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${build} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "building the consumer failed")
+endif()
+execute_process(COMMAND ${build}/consumer RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "30")
+  message(FATAL_ERROR "consumer failed: rc=${rc} out=${out}")
+endif()
