@@ -14,6 +14,7 @@
 namespace nabla {
 
 struct OpDef;
+struct VjpContext;
 
 struct AutogradMeta {
   Tensor grad;
@@ -41,6 +42,8 @@ struct Node {
   // autograd
   bool requires_grad = false;
   std::unique_ptr<AutogradMeta> grad_meta;
+  // Set by custom functions and checkpoints: used instead of op->vjp.
+  std::function<std::vector<Tensor>(const VjpContext&)> custom_vjp;
 
   int64_t numel() const { return numel_of(shape); }
   bool is_contiguous() const;
