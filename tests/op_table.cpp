@@ -89,69 +89,157 @@ double dot(const Tensor& a, const std::vector<double>& w) {
   return s;
 }
 
-void check_gradient(const Row& row) {
+enum class Check { vjp, jvp, second_order };
+
+// One gradient sample in float64: its values, and how to rebuild the inputs from them.
+struct GradSample {
+  const Row& row;
+  const std::vector<Arg>& args;
+  std::vector<std::vector<double>> values;
+  std::vector<DType> types;
+
+  std::vector<Tensor> build(bool with_grad) const {
+    std::vector<Tensor> ins;
+    for (std::size_t k = 0; k < args.size(); ++k) {
+      Tensor x = make_input(args[k], types[k], values[k]);
+      if (with_grad && differentiable(k)) x = x.detach().requires_grad_();
+      ins.push_back(x);
+    }
+    return ins;
+  }
+  bool differentiable(std::size_t k) const { return args[k].differentiable && is_floating(types[k]); }
+  // Central difference of scalar(values) along direction dir of input k (or element i if dir empty).
+  template <class F>
+  double central(std::size_t k, std::size_t i, F scalar) {
+    const double eps = 1e-6;
+    double keep = values[k][i];
+    values[k][i] = keep + eps;
+    double plus = scalar();
+    values[k][i] = keep - eps;
+    double minus = scalar();
+    values[k][i] = keep;
+    return (plus - minus) / (2 * eps);
+  }
+};
+
+std::vector<double> random_vector(std::size_t n, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<double> v(n);
+  for (double& c : v) c = u(rng);
+  return v;
+}
+
+void check_gradient(const Row& row, Check check) {
   for (std::size_t si = 0; si < row.samples.size(); ++si) {
     const auto& args = row.samples[si];
     int64_t total = 0;
     for (const Arg& a : args) total += numel_of(a.shape);
-    if (total > 256) continue;  // central differences cost two runs per element
+    if (total > 256 || (check == Check::second_order && total > 64)) continue;  // two runs per element
     std::mt19937_64 rng(seed_of(row.op) + 1000 + si);
-    std::vector<std::vector<double>> values;
-    std::vector<DType> types;
+    GradSample gs{row, args, {}, {}};
     for (const Arg& a : args) {
-      types.push_back(a.dtype.value_or(float64));
-      values.push_back(draw(a, types.back(), rng));
+      gs.types.push_back(a.dtype.value_or(float64));
+      gs.values.push_back(draw(a, gs.types.back(), rng));
     }
-    auto build = [&](bool with_grad) {
-      std::vector<Tensor> ins;
-      for (std::size_t k = 0; k < args.size(); ++k) {
-        Tensor x = make_input(args[k], types[k], values[k]);
-        if (with_grad && args[k].differentiable && is_floating(types[k])) x = x.detach().requires_grad_();
-        ins.push_back(x);
-      }
-      return ins;
-    };
-    std::vector<Tensor> ins = build(true);
+    std::vector<Tensor> ins = gs.build(true);
     Tensor out = row.run(ins);
     if (out.numel() == 0 || !out.requires_grad()) continue;
-    std::vector<double> cot(std::size_t(out.numel()));
-    std::uniform_real_distribution<double> u(-1, 1);
-    for (double& c : cot) c = u(rng);
-    out.backward(tensor(cot, out.shape()).astype(out.dtype()));
+    std::vector<double> cot = random_vector(std::size_t(out.numel()), rng);
+    Tensor cot_t = tensor(cot, out.shape()).astype(out.dtype());
+    std::string what = row.id() + " sample " + std::to_string(si);
 
-    const double eps = 1e-6;
-    std::string what = row.op + " gradient, sample " + std::to_string(si);
-    for (std::size_t k = 0; k < args.size(); ++k) {
-      if (!ins[k].requires_grad()) continue;
-      ASSERT_TRUE(ins[k].grad().defined()) << what << ": no gradient for input " << k;
-      std::vector<double> analytic = ins[k].grad().to_vector<double>();
-      std::vector<double> numeric(values[k].size());
-      NoGradGuard no_grad;
-      for (std::size_t i = 0; i < values[k].size(); ++i) {
-        double keep = values[k][i];
-        values[k][i] = keep + eps;
-        double plus = dot(row.run(build(false)), cot);
-        values[k][i] = keep - eps;
-        double minus = dot(row.run(build(false)), cot);
-        values[k][i] = keep;
-        numeric[i] = (plus - minus) / (2 * eps);
+    if (check == Check::vjp) {
+      out.backward(cot_t);
+      for (std::size_t k = 0; k < args.size(); ++k) {
+        if (!ins[k].requires_grad()) continue;
+        ASSERT_TRUE(ins[k].grad().defined()) << what << ": no gradient for input " << k;
+        std::vector<double> numeric(gs.values[k].size());
+        NoGradGuard no_grad;
+        for (std::size_t i = 0; i < numeric.size(); ++i)
+          numeric[i] = gs.central(k, i, [&] { return dot(row.run(gs.build(false)), cot); });
+        expect_close(ins[k].grad().to_vector<double>(), numeric, 1e-5 * row.tol_scale,
+                     what + " VJP, input " + std::to_string(k));
       }
-      expect_close(analytic, numeric, 1e-5 * row.tol_scale, what + ", input " + std::to_string(k));
+    } else if (check == Check::jvp) {
+      // J t against the directional central difference of f along t.
+      std::vector<Tensor> tangents;
+      std::vector<std::vector<double>> tv;
+      for (std::size_t k = 0; k < args.size(); ++k) {
+        tv.push_back(gs.differentiable(k) ? random_vector(gs.values[k].size(), rng)
+                                          : std::vector<double>(gs.values[k].size(), 0.0));
+        tangents.push_back(make_input(args[k], gs.types[k], tv.back()));
+      }
+      std::vector<Tensor> primals = gs.build(false);
+      auto [y, jt] = jvp([&](const std::vector<Tensor>& a) { return row.run(a); }, primals, tangents);
+      const double eps = 1e-6;
+      auto shifted = [&](double sign) {
+        auto saved = gs.values;
+        for (std::size_t k = 0; k < args.size(); ++k)
+          for (std::size_t i = 0; i < tv[k].size(); ++i) gs.values[k][i] += sign * eps * tv[k][i];
+        NoGradGuard no_grad;
+        std::vector<double> r = row.run(gs.build(false)).to_vector<double>();
+        gs.values = saved;
+        return r;
+      };
+      std::vector<double> plus = shifted(1), minus = shifted(-1), numeric(plus.size());
+      for (std::size_t i = 0; i < plus.size(); ++i) numeric[i] = (plus[i] - minus[i]) / (2 * eps);
+      expect_close(jt.to_vector<double>(), numeric, 1e-5 * row.tol_scale, what + " JVP");
+    } else {
+      // h(x) = <grad_x <f(x), cot>, w>; its gradient (backward through the backward) vs
+      // central differences of h computed with first-order gradients.
+      auto first_grads = [&](const std::vector<Tensor>& xs, bool create) {
+        Tensor o = row.run(xs);
+        std::vector<Tensor> wrt;
+        for (std::size_t k = 0; k < xs.size(); ++k)
+          if (xs[k].requires_grad()) wrt.push_back(xs[k]);
+        return gradients({o}, wrt, {tensor(cot, o.shape()).astype(o.dtype())},
+                         {.create_graph = create, .allow_unused = true});
+      };
+      std::vector<std::vector<double>> w;
+      for (std::size_t k = 0; k < args.size(); ++k) w.push_back(random_vector(gs.values[k].size(), rng));
+      auto h_of = [&](const std::vector<Tensor>& xs, bool create) {
+        std::vector<Tensor> g = first_grads(xs, create);
+        Tensor h = zeros({}, float64);
+        for (std::size_t k = 0, j = 0; k < xs.size(); ++k)
+          if (xs[k].requires_grad()) {
+            if (g[j].defined()) h = h + (g[j] * tensor(w[k], xs[k].shape())).sum();
+            ++j;
+          }
+        return h;
+      };
+      std::vector<Tensor> xs = gs.build(true);
+      Tensor h = h_of(xs, true);
+      if (!h.requires_grad()) continue;  // the first derivative is constant: nothing to check
+      std::vector<Tensor> wrt;
+      for (const Tensor& x : xs)
+        if (x.requires_grad()) wrt.push_back(x);
+      std::vector<Tensor> second = gradients({h}, wrt, {}, {.allow_unused = true});
+      for (std::size_t k = 0, j = 0; k < args.size(); ++k) {
+        if (!gs.differentiable(k)) continue;
+        Tensor an = second[j++];
+        std::vector<double> numeric(gs.values[k].size());
+        for (std::size_t i = 0; i < numeric.size(); ++i)
+          numeric[i] = gs.central(k, i, [&] { return h_of(gs.build(true), false).item<double>(); });
+        std::vector<double> analytic = an.defined() ? an.to_vector<double>() : std::vector<double>(numeric.size(), 0.0);
+        expect_close(analytic, numeric, 1e-4 * row.tol_scale, what + " second order, input " + std::to_string(k));
+      }
     }
   }
 }
 
 class RowTest : public ::testing::Test {
  public:
-  RowTest(const Row* row, std::optional<DType> dtype) : row_(row), dtype_(dtype) {}
+  RowTest(const Row* row, std::optional<DType> dtype, Check check = Check::vjp)
+      : row_(row), dtype_(dtype), check_(check) {}
   void TestBody() override {
     if (dtype_) check_forward(*row_, *dtype_);
-    else check_gradient(*row_);
+    else check_gradient(*row_, check_);
   }
 
  private:
   const Row* row_;
   std::optional<DType> dtype_;
+  Check check_;
 };
 
 TEST(OpTable, EveryRegisteredOpHasARow) {
@@ -176,9 +264,15 @@ int main(int argc, char** argv) {
       ::testing::RegisterTest("OpTableForward", name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
                               [&row, t]() -> ::testing::Test* { return new RowTest(&row, t); });
     }
-    if (row.grad)
-      ::testing::RegisterTest("OpTableGradient", row.id().c_str(), nullptr, nullptr, __FILE__, __LINE__,
-                              [&row]() -> ::testing::Test* { return new RowTest(&row, std::nullopt); });
+    auto add = [&](const char* suite, Check check) {
+      ::testing::RegisterTest(suite, row.id().c_str(), nullptr, nullptr, __FILE__, __LINE__,
+                              [&row, check]() -> ::testing::Test* { return new RowTest(&row, std::nullopt, check); });
+    };
+    if (row.grad) {
+      add("OpTableVJP", Check::vjp);
+      add("OpTableJVP", Check::jvp);
+    }
+    if (row.grad && row.second_order) add("OpTableSecondOrder", Check::second_order);
   }
   return RUN_ALL_TESTS();
 }

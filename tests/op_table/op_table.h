@@ -36,7 +36,8 @@ struct Row {
   std::function<Tensor(const std::vector<Tensor>&)> run;
   std::function<Ref(const std::vector<Ref>&)> ref;
   std::vector<DType> dtypes = {float32, float64};
-  bool grad = true;              // check the VJP in float64
+  bool grad = true;              // check the VJP and the JVP in float64
+  bool second_order = false;     // also check gradients of gradients
   double tol_scale = 1;          // multiplies the per-dtype tolerance
   std::vector<std::string> also_covers;  // further registry ops exercised by this row
   std::string id() const { return variant.empty() ? op : op + "_" + variant; }
