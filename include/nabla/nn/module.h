@@ -1,0 +1,100 @@
+// nn::Module: named parameters, buffers and submodules, train/eval mode, state dicts.
+// Modules hold tensors by handle: copying a module shares its parameters (as PyTorch's
+// shallow copies do), which is what lets nn::Sequential take layers by value.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nabla/io/safetensors.h"
+#include "nabla/tensor.h"
+
+namespace nabla::nn {
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual Tensor forward(const Tensor& x) = 0;
+  Tensor operator()(const Tensor& x) { return forward(x); }
+  // What summary() shows, e.g. "Linear(in=784, out=10)".
+  virtual std::string describe() const = 0;
+
+  // Parameters of this module and, with `recurse`, its submodules ("conv1.weight").
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  std::vector<std::pair<std::string, Tensor>> named_parameters(bool recurse = true) const;
+  std::vector<std::pair<std::string, Tensor>> named_buffers(bool recurse = true) const;
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+  int64_t num_parameters() const;
+
+  // Parameters and buffers by dotted name.
+  TensorMap state_dict() const;
+  // Copies values into the existing tensors. Strict: every key must match, naming the
+  // missing and unexpected keys; shape mismatches name the key and both shapes.
+  void load_state_dict(const TensorMap& state, bool strict = true);
+
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+  // Converts floating parameters and buffers to `dtype` in place (every handle sees it).
+  void to(DType dtype);
+  void zero_grad();
+  // Calls fn on this module and every submodule, children first.
+  void apply(const std::function<void(Module&)>& fn);
+  // A Keras-like table: each layer, its output shape for `input_shape`, its parameters.
+  std::string summary(const Shape& input_shape);
+
+ protected:
+  Tensor register_parameter(const std::string& name, Tensor value);
+  Tensor register_buffer(const std::string& name, Tensor value);
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, M module) {
+    auto p = std::make_shared<M>(std::move(module));
+    children_.emplace_back(name, p);
+    return p;
+  }
+  void register_module_ptr(const std::string& name, std::shared_ptr<Module> m) { children_.emplace_back(name, std::move(m)); }
+
+ private:
+  void collect(const std::string& prefix, bool recurse, bool buffers,
+               std::vector<std::pair<std::string, Tensor>>& out) const;
+  std::vector<std::pair<std::string, Tensor>> params_, buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+// A module whose forward is a function of its input only (activations, reshapes).
+class Lambda : public Module {
+ public:
+  Lambda(std::string name, std::function<Tensor(const Tensor&)> fn) : name_(std::move(name)), fn_(std::move(fn)) {}
+  Tensor forward(const Tensor& x) override { return fn_(x); }
+  std::string describe() const override { return name_; }
+
+ private:
+  std::string name_;
+  std::function<Tensor(const Tensor&)> fn_;
+};
+
+// Runs its children in order.
+class Sequential : public Module {
+ public:
+  Sequential() = default;
+  template <class... M>
+    requires(sizeof...(M) > 0 && (std::is_base_of_v<Module, std::decay_t<M>> && ...))
+  explicit Sequential(M&&... modules) {
+    (push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(modules))), ...);
+  }
+  void push_back(std::shared_ptr<Module> m) { register_module_ptr(std::to_string(children().size()), std::move(m)); }
+  template <class M>
+    requires std::is_base_of_v<Module, std::decay_t<M>>
+  void push_back(M&& m) {
+    push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(m)));
+  }
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "Sequential"; }
+  std::size_t size() const { return children().size(); }
+  Module& operator[](std::size_t i) const { return *children().at(i).second; }
+};
+
+}  // namespace nabla::nn

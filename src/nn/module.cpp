@@ -1,0 +1,162 @@
+#include "nabla/nn/module.h"
+
+#include <iomanip>
+#include <set>
+#include <sstream>
+
+#include "ir/node.h"
+#include "nabla/autograd.h"
+#include "nabla/ops/creation.h"
+
+namespace nabla::nn {
+
+Tensor Module::register_parameter(const std::string& name, Tensor value) {
+  if (value.defined() && is_floating(value.dtype()) && !value.requires_grad()) value.requires_grad_();
+  params_.emplace_back(name, value);
+  return value;
+}
+
+Tensor Module::register_buffer(const std::string& name, Tensor value) {
+  buffers_.emplace_back(name, value);
+  return value;
+}
+
+void Module::collect(const std::string& prefix, bool recurse, bool buffers,
+                     std::vector<std::pair<std::string, Tensor>>& out) const {
+  for (const auto& [n, t] : buffers ? buffers_ : params_)
+    if (t.defined()) out.emplace_back(prefix + n, t);
+  if (!recurse) return;
+  for (const auto& [n, m] : children_) m->collect(prefix + n + ".", true, buffers, out);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters(bool recurse) const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  collect("", recurse, false, out);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers(bool recurse) const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  collect("", recurse, true, out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters(bool recurse) const {
+  std::vector<Tensor> out;
+  std::set<const Node*> seen;  // a shared parameter counts once
+  for (auto& [n, t] : named_parameters(recurse))
+    if (seen.insert(t.node()).second) out.push_back(t);
+  return out;
+}
+
+int64_t Module::num_parameters() const {
+  int64_t n = 0;
+  for (const Tensor& t : parameters()) n += t.numel();
+  return n;
+}
+
+TensorMap Module::state_dict() const {
+  TensorMap m;
+  for (auto& [n, t] : named_parameters()) m[n] = t.detach();
+  for (auto& [n, t] : named_buffers()) m[n] = t.detach();
+  return m;
+}
+
+void Module::load_state_dict(const TensorMap& state, bool strict) {
+  TensorMap mine = state_dict();
+  std::vector<std::string> missing, unexpected;
+  for (auto& [n, t] : mine)
+    if (!state.count(n)) missing.push_back(n);
+  for (auto& [n, t] : state)
+    if (!mine.count(n)) unexpected.push_back(n);
+  if (strict && (!missing.empty() || !unexpected.empty())) {
+    std::string msg = "[load_state_dict]";
+    auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+      return s;
+    };
+    if (!missing.empty()) msg += " missing keys: " + list(missing) + ";";
+    if (!unexpected.empty()) msg += " unexpected keys: " + list(unexpected) + ";";
+    throw ValueError(msg);
+  }
+  for (auto& [n, t] : mine) {
+    auto it = state.find(n);
+    if (it == state.end()) continue;
+    if (it->second.shape() != t.shape())
+      throw ShapeError("[load_state_dict] '" + n + "' has shape " + shape_str(it->second.shape()) +
+                       " in the state dict but " + shape_str(t.shape()) + " in the model");
+  }
+  NoGradGuard off;
+  for (auto& [n, t] : mine) {
+    auto it = state.find(n);
+    if (it != state.end()) Tensor(t).copy_(it->second);
+  }
+}
+
+void Module::train(bool on) {
+  apply([on](Module& m) { m.training_ = on; });
+}
+
+void Module::zero_grad() {
+  for (Tensor& t : parameters()) t.zero_grad();
+}
+
+void Module::apply(const std::function<void(Module&)>& fn) {
+  for (auto& [n, m] : children_) m->apply(fn);
+  fn(*this);
+}
+
+void Module::to(DType dtype) {
+  if (!is_floating(dtype)) throw DTypeError("[Module::to] parameters must stay floating, got " + std::string(dtype_name(dtype)));
+  apply([dtype](Module& m) {
+    for (auto* list : {&m.params_, &m.buffers_})
+      for (auto& [n, t] : *list)
+        if (t.defined() && is_floating(t.dtype()) && t.dtype() != dtype) {
+          // Swap the node's value so every handle to this parameter sees the new dtype.
+          Tensor c = t.detach().astype(dtype).contiguous();
+          Node& dst = *t.node();
+          const Node& src = *c.node();
+          dst.storage = src.storage;
+          dst.offset = src.offset;
+          dst.strides = src.strides;
+          dst.dtype = dtype;
+          t.zero_grad();
+        }
+  });
+}
+
+std::string Module::summary(const Shape& input_shape) {
+  std::ostringstream os;
+  os << std::left << std::setw(34) << "Layer" << std::setw(22) << "Output shape" << "Params\n";
+  os << std::string(66, '=') << "\n";
+  NoGradGuard off;
+  Tensor x = zeros(input_shape);
+  bool was_training = training_;
+  eval();
+  auto row = [&](const std::string& name, const Module& m, const Tensor& out) {
+    int64_t p = 0;
+    for (auto& [n, t] : m.named_parameters()) p += t.numel();
+    os << std::setw(34) << name.substr(0, 33) << std::setw(22) << shape_str(out.shape()) << p << "\n";
+  };
+  if (children_.empty()) {
+    x = forward(x);
+    row(describe(), *this, x);
+  } else {
+    for (auto& [n, m] : children_) {
+      x = m->forward(x);
+      row(n + ": " + m->describe(), *m, x);
+    }
+  }
+  train(was_training);
+  os << std::string(66, '=') << "\nTotal params: " << num_parameters() << "\n";
+  return os.str();
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor h = x;
+  for (auto& [n, m] : children()) h = m->forward(h);
+  return h;
+}
+
+}  // namespace nabla::nn
