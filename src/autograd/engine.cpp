@@ -71,7 +71,9 @@ Tensor run_hooks(const Node& n, Tensor g) {
 void accumulate_leaf(Node& leaf, const Tensor& g) {
   if (!leaf.grad_meta) leaf.grad_meta = std::make_unique<AutogradMeta>();
   Tensor& slot = leaf.grad_meta->grad;
-  Tensor v = grad_mode_enabled() ? g : g.detach();
+  // Without create_graph the stored gradient is a private contiguous copy: VJPs may hand the
+  // same tensor (or a broadcast view) to several inputs, and optimizers update it in place.
+  Tensor v = grad_mode_enabled() ? g : g.detach().clone();
   slot = slot.defined() ? slot + v : v;
 }
 
