@@ -1,0 +1,63 @@
+// Learning-rate schedules against torch.optim.lr_scheduler (live; skipped without torch).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include <nabla/nabla.h>
+#include <nabla/optim/schedule.h>
+
+namespace nb = nabla;
+namespace optim = nabla::optim;
+
+namespace {
+nlohmann::json reference() {
+  static nlohmann::json ref = [] {
+    std::string cmd = "/usr/bin/python3 " NABLA_SOURCE_DIR "/tests/torch/schedule_reference.py 2>/dev/null";
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+    std::string out;
+    char buf[4096];
+    while (pipe && fgets(buf, sizeof buf, pipe.get())) out += buf;
+    return out.empty() ? nlohmann::json() : nlohmann::json::parse(out);
+  }();
+  return ref;
+}
+
+template <class Make, class Step>
+void check(const std::string& name, Make make, Step step) {
+  auto ref = reference();
+  if (ref.is_null()) GTEST_SKIP() << "python3-torch is not installed";
+  auto p = nb::zeros({1}).requires_grad_();
+  optim::SGD opt({p}, {.lr = 0.1});
+  auto sched = make(opt);
+  auto want = ref[name].get<std::vector<double>>();
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    step(*sched, i);
+    EXPECT_NEAR(opt.lr(), want[i], 1e-12) << name << " step " << i;
+  }
+}
+auto plain = [](auto& s, std::size_t) { s.step(); };
+}  // namespace
+
+TEST(Schedules, MatchTorch) {
+  using O = optim::Optimizer;
+  check("step", [](O& o) { return std::make_unique<optim::StepLR>(o, 3, 0.5); }, plain);
+  check("multistep", [](O& o) { return std::make_unique<optim::MultiStepLR>(o, std::vector<int64_t>{2, 5, 9}, 0.3); }, plain);
+  check("exponential", [](O& o) { return std::make_unique<optim::ExponentialLR>(o, 0.9); }, plain);
+  check("cosine", [](O& o) { return std::make_unique<optim::CosineAnnealingLR>(o, 10, 0.01); }, plain);
+  check("warm_restarts", [](O& o) { return std::make_unique<optim::CosineAnnealingWarmRestarts>(o, 3, 2, 0.001); }, plain);
+  check("linear", [](O& o) { return std::make_unique<optim::LinearLR>(o, 0.25, 1.0, 4); }, plain);
+  check("onecycle", [](O& o) { return std::make_unique<optim::OneCycleLR>(o, 1.0, 15, 0.3); }, plain);
+  std::vector<double> metrics{1.0, 0.9, 0.9, 0.9, 0.9, 0.85, 0.85, 0.85, 0.85, 0.85, 0.5, 0.5, 0.5, 0.5};
+  check("plateau", [](O& o) { return std::make_unique<optim::ReduceLROnPlateau>(o, optim::PlateauOptions{.factor = 0.5, .patience = 2}); },
+        [&](auto& s, std::size_t i) { s.step(metrics[i]); });
+}
+
+TEST(Schedules, RejectBadSettings) {
+  auto p = nb::zeros({1}).requires_grad_();
+  optim::SGD opt({p}, {.lr = 0.1});
+  EXPECT_THROW(optim::StepLR(opt, 0), nb::ValueError);
+  EXPECT_THROW(optim::OneCycleLR(opt, 1.0, 1), nb::ValueError);
+  EXPECT_THROW(optim::ReduceLROnPlateau(opt, {.factor = 2}), nb::ValueError);
+}
