@@ -9,5 +9,6 @@
 #include "nabla/ops/creation.h"
 #include "nabla/ops/creation.h"
 #include "nabla/ops/reduce.h"
+#include "nabla/ops/unary.h"
 #include "nabla/shape.h"
 #include "nabla/tensor.h"

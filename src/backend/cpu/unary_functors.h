@@ -1,0 +1,86 @@
+// Functors of the exp-based unary ops. In float (float32 and the 16-bit floats) they use a
+// branch-free exp that the compiler vectorises inside cpu::elementwise (libm's expf does not
+// vectorise without -ffast-math); float64 uses std:: math.
+#pragma once
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+namespace nabla::cpu {
+
+// exp(x) in float, within 2 ulp (Cephes' polynomial on [-ln2/2, ln2/2]); overflows to inf,
+// underflows through the subnormals to 0, keeps NaN.
+inline float exp_float(float x) {
+  const float in = x;
+  x = x != x ? 0.0f : x;
+  x = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+  // Round x / ln2 to the nearest integer n (the 1.5 * 2^23 trick keeps it vectorisable).
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * r * r + r + 1.0f;
+  // Scale by 2^n in two halves so that n in [-150, 129] needs no special case.
+  int32_t ni = static_cast<int32_t>(n);
+  int32_t n1 = ni / 2, n2 = ni - n1;
+  float s1 = std::bit_cast<float>(static_cast<uint32_t>(n1 + 127) << 23);
+  float s2 = std::bit_cast<float>(static_cast<uint32_t>(n2 + 127) << 23);
+  y = y * s1 * s2;
+  return in != in ? in : y;
+}
+
+// tanh in float: an odd polynomial near 0 (Cephes' tanhf), 1 - 2 / (exp(2|x|) + 1) beyond.
+inline float tanh_float(float x) {
+  float ax = std::fabs(x);
+  float z = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * z + 2.06390887954e-2f;
+  p = p * z - 5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z - 3.33332819422e-1f;
+  float small = p * z * x + x;
+  float big = 1.0f - 2.0f / (exp_float(2.0f * ax) + 1.0f);
+  big = std::copysign(big, x);
+  return ax < 0.625f ? small : big;
+}
+
+template <class C>
+constexpr bool kFastFloat = std::is_same_v<C, float>;
+
+struct ExpF {
+  template <class C>
+  C operator()(C x) const {
+    if constexpr (kFastFloat<C>)
+      return exp_float(x);
+    else
+      return std::exp(x);
+  }
+};
+
+struct TanhF {
+  template <class C>
+  C operator()(C x) const {
+    if constexpr (kFastFloat<C>)
+      return tanh_float(x);
+    else
+      return std::tanh(x);
+  }
+};
+
+struct SigmoidF {
+  template <class C>
+  C operator()(C x) const {
+    if constexpr (kFastFloat<C>)
+      return 1.0f / (1.0f + exp_float(-x));
+    else
+      return C(1) / (C(1) + std::exp(-x));
+  }
+};
+
+}  // namespace nabla::cpu
