@@ -8,6 +8,7 @@
 #include "nabla/ops/binary.h"
 #include "nabla/ops/creation.h"
 #include "nabla/ops/creation.h"
+#include "nabla/ops/linalg.h"
 #include "nabla/ops/reduce.h"
 #include "nabla/ops/unary.h"
 #include "nabla/shape.h"
