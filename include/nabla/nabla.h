@@ -2,6 +2,7 @@
 #pragma once
 #include "nabla/autograd.h"
 #include "nabla/device.h"
+#include "nabla/dlpack.h"
 #include "nabla/dtype.h"
 #include "nabla/error.h"
 #include "nabla/memory.h"
@@ -9,5 +10,6 @@
 #include "nabla/ops/creation.h"
 #include "nabla/ops/creation.h"
 #include "nabla/ops/reduce.h"
+#include "nabla/random.h"
 #include "nabla/shape.h"
 #include "nabla/tensor.h"
