@@ -3,7 +3,8 @@
 # they are all present. `--bench` adds PyTorch (python3-torch) for the side-by-side figures.
 set -euo pipefail
 pkgs=(cmake ninja-build g++ libgtest-dev libbenchmark-dev libdnnl-dev nlohmann-json3-dev
-      zlib1g-dev libstb-dev libdlpack-dev libcli11-dev ccache)
+      zlib1g-dev libstb-dev libdlpack-dev libcli11-dev ccache
+      dataset-fashion-mnist)
 [[ "${1:-}" == "--bench" ]] && pkgs+=(python3-torch python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do
