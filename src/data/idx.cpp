@@ -3,11 +3,13 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "nabla/ops/creation.h"
@@ -51,6 +53,15 @@ class ByteSource {
     position_ += got;
     return got;
   }
+  // The file's size for a plain file (known before reading); -1 for gzip.
+  int64_t plain_size() const {
+    if (gzip_) return -1;
+    long here = std::ftell(file_);
+    std::fseek(file_, 0, SEEK_END);
+    long size = std::ftell(file_);
+    std::fseek(file_, here, SEEK_SET);
+    return size;
+  }
   // Bytes of (decompressed) data read so far.
   size_t position() const { return position_; }
   // True when no data is left (for the gzip case, the stream ended properly).
@@ -64,7 +75,17 @@ class ByteSource {
   bool truncated() const { return truncated_; }
 
  private:
+  // zlib counts in 32-bit uInt: larger reads go in chunks.
   size_t inflate_into(unsigned char* dst, size_t n) {
+    size_t done = 0;
+    while (done < n && !stream_end_ && !truncated_) {
+      size_t chunk = std::min<size_t>(n - done, size_t(1) << 30);
+      done += inflate_chunk(dst + done, chunk);
+    }
+    return done;
+  }
+
+  size_t inflate_chunk(unsigned char* dst, size_t n) {
     zs_.next_out = dst;
     zs_.avail_out = uInt(n);
     while (zs_.avail_out > 0 && !stream_end_ && !truncated_) {
@@ -185,8 +206,18 @@ Tensor read_idx(const std::string& path) {
     count *= int64_t(v);
   }
 
-  Tensor out = empty(dims, type.dtype);
   size_t bytes = size_t(count) * type.file_size;
+  std::string expected = "header says " + describe(dims) + " (" +
+                         std::to_string(4 + header.size() + bytes) + " bytes)";
+  // Catch a short plain file before allocating what its header claims.
+  if (int64_t size = src.plain_size(); size >= 0 && size_t(size) < 4 + header.size() + bytes)
+    fail(path, expected + " but file ends at byte " + std::to_string(size));
+  Tensor out;
+  try {
+    out = empty(dims, type.dtype);
+  } catch (const std::bad_alloc&) {
+    fail(path, expected + ", more than can be allocated");
+  }
   std::vector<unsigned char> narrow;  // int16 data is read here, then widened
   void* dst = out.raw_data();
   if (type.file_size != itemsize(type.dtype)) {
@@ -196,13 +227,10 @@ Tensor read_idx(const std::string& path) {
   got = bytes ? src.read(dst, bytes) : 0;
   const char* cut = src.truncated() ? " (the gzip stream is cut off)" : "";
   if (got < bytes)
-    fail(path, "header says " + describe(dims) + " (" + std::to_string(4 + header.size() + bytes) +
-                   " bytes) but file ends at byte " + std::to_string(src.position()) + cut);
+    fail(path, expected + " but file ends at byte " + std::to_string(src.position()) + cut);
   bool at_end = src.at_end();
   if (src.truncated()) fail(path, "gzip stream is cut off before its end marker and checksum");
-  if (!at_end)
-    fail(path, "header says " + describe(dims) + " (" + std::to_string(4 + header.size() + bytes) +
-                   " bytes) but the file holds more data after them");
+  if (!at_end) fail(path, expected + " but the file holds more data after them");
 
   if constexpr (std::endian::native == std::endian::little) {
     switch (type.file_size) {

@@ -65,10 +65,12 @@ Batch collate(const std::vector<Example>& examples) {
 
 }  // namespace
 
-class Epoch {
+namespace detail {
+
+class LoaderEpoch {
  public:
-  Epoch(std::shared_ptr<Dataset> dataset, std::shared_ptr<IterableDataset> stream,
-        const LoaderOptions& options, int64_t epoch)
+  LoaderEpoch(std::shared_ptr<Dataset> dataset, std::shared_ptr<IterableDataset> stream,
+              const LoaderOptions& options, int64_t epoch)
       : dataset_(std::move(dataset)), stream_(std::move(stream)), options_(options) {
     window_ = std::max<int64_t>({1, options.prefetch, options.num_workers});
     if (dataset_) {
@@ -90,7 +92,7 @@ class Epoch {
     }
   }
 
-  ~Epoch() {
+  ~LoaderEpoch() {
     {
       std::lock_guard lk(mu_);
       stop_ = true;
@@ -238,6 +240,8 @@ class Epoch {
   std::vector<std::thread> workers_;  // last: started once everything above exists
 };
 
+}  // namespace detail
+
 DataLoader::DataLoader(std::shared_ptr<Dataset> dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), options_(options) {
   if (!dataset_) throw ValueError("[DataLoader] the dataset is null");
@@ -274,7 +278,7 @@ DataLoader::Iterator DataLoader::begin() {
     dataset_->set_epoch(next_epoch_);
   else
     stream_->reset();
-  epoch_ = std::make_unique<Epoch>(dataset_, stream_, options_, next_epoch_);
+  epoch_ = std::make_unique<detail::LoaderEpoch>(dataset_, stream_, options_, next_epoch_);
   ++next_epoch_;
   return Iterator(epoch_.get());
 }
@@ -285,7 +289,7 @@ int64_t DataLoader::size() const {
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
-DataLoader::Iterator::Iterator(Epoch* epoch) : epoch_(epoch) { ++*this; }
+DataLoader::Iterator::Iterator(detail::LoaderEpoch* epoch) : epoch_(epoch) { ++*this; }
 
 DataLoader::Iterator& DataLoader::Iterator::operator++() {
   std::optional<Batch> b = epoch_->next();

@@ -3,6 +3,7 @@
 #include "nabla/data/idx.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -28,7 +29,7 @@ class IdxTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("nabla_idx_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+           ("nabla_idx_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
@@ -140,6 +141,11 @@ TEST_F(IdxTest, TruncatedDataNamesHeaderAndByte) {
   auto labels = idx_bytes(0x08, {5}, {1, 2, 3});
   std::string msg = error_of(write_plain("labels", labels));
   EXPECT_NE(msg.find("header says 5 items"), std::string::npos) << msg;
+  msg = error_of(write_plain("huge", idx_bytes(0x08, {1u << 20, 1u << 19}, {1, 2, 3})));
+  EXPECT_NE(msg.find("file ends at byte 15"), std::string::npos) << msg;
+  // A gzip'd header claiming 4 GiB: nothing checks the size up front, the read fails cleanly.
+  msg = error_of(write_gz("huge.gz", idx_bytes(0x08, {1u << 16, 1u << 16}, {1, 2, 3})));
+  EXPECT_NE(msg.find("file ends at byte 15"), std::string::npos) << msg;
   msg = error_of(write_plain("long", idx_bytes(0x08, {2}, {1, 2, 3})));
   EXPECT_NE(msg.find("more data"), std::string::npos) << msg;
 }

@@ -7,6 +7,7 @@
 // A DataLoader (nabla/data/loader.h) batches any of them, on background threads if asked.
 #pragma once
 #include <atomic>
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -17,6 +17,7 @@
 // Destroying the loader, or starting a new epoch, mid-epoch stops and joins the workers.
 // An exception thrown while loading a batch is rethrown where that batch is consumed.
 #pragma once
+#include <concepts>
 #include <cstdint>
 #include <iterator>
 #include <memory>
@@ -40,7 +41,9 @@ struct LoaderOptions {
   int prefetch = 2;        // batches loaded ahead (see above)
 };
 
-class Epoch;  // one pass's state and worker threads (src/data/loader.cpp)
+namespace detail {
+class LoaderEpoch;  // one pass's state and worker threads (src/data/loader.cpp)
+}
 
 class DataLoader {
  public:
@@ -72,8 +75,8 @@ class DataLoader {
 
    private:
     friend class DataLoader;
-    explicit Iterator(Epoch* epoch);
-    Epoch* epoch_ = nullptr;
+    explicit Iterator(detail::LoaderEpoch* epoch);
+    detail::LoaderEpoch* epoch_ = nullptr;
     Batch batch_;
   };
 
@@ -102,7 +105,7 @@ class DataLoader {
   std::shared_ptr<IterableDataset> stream_;
   LoaderOptions options_;
   int64_t next_epoch_ = 0;
-  std::unique_ptr<Epoch> epoch_;
+  std::unique_ptr<detail::LoaderEpoch> epoch_;
 };
 
 }  // namespace nabla::data
