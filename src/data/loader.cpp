@@ -85,22 +85,20 @@ class LoaderEpoch {
         for (int64_t i = n - 1; i > 0; --i)
           std::swap(order_[size_t(i)], order_[uniform_below(rng, uint64_t(i) + 1)]);
       }
-      for (int w = 0; w < options.num_workers; ++w) workers_.emplace_back([this] { map_worker(); });
     } else {
       num_batches_ = INT64_MAX;  // known once the stream ends
-      if (options.num_workers > 0) workers_.emplace_back([this] { stream_worker(); });
+    }
+    try {
+      int threads = dataset_ ? options.num_workers : std::min(options.num_workers, 1);
+      for (int w = 0; w < threads; ++w)
+        workers_.emplace_back([this] { dataset_ ? map_worker() : stream_worker(); });
+    } catch (...) {  // could not start a thread: stop the ones that did start
+      stop();
+      throw;
     }
   }
 
-  ~LoaderEpoch() {
-    {
-      std::lock_guard lk(mu_);
-      stop_ = true;
-    }
-    work_cv_.notify_all();
-    ready_cv_.notify_all();
-    for (std::thread& t : workers_) t.join();
-  }
+  ~LoaderEpoch() { stop(); }
 
   // The next batch in order, or nullopt at the end of the epoch.
   std::optional<Batch> next() {
@@ -128,6 +126,17 @@ class LoaderEpoch {
   }
 
  private:
+  void stop() {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    ready_cv_.notify_all();
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+  }
+
   struct Slot {
     Batch batch;
     std::exception_ptr error;

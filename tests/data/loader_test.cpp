@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "nabla/memory.h"
 #include "nabla/ops/creation.h"
 
 namespace nd = nabla::data;
@@ -152,6 +153,7 @@ TEST(DataLoader, PrefetchOverlapsLoadingWithTraining) {
 
 TEST(DataLoader, DestroyingMidEpochStopsWorkers) {
   auto ds = std::make_shared<SlowDataset>(10000, std::chrono::microseconds(500));
+  size_t bytes_before = nabla::memory_stats().bytes_in_use;
   auto start = std::chrono::steady_clock::now();
   {
     nd::DataLoader loader(ds, {.batch_size = 4, .num_workers = 3, .prefetch = 6});
@@ -167,6 +169,7 @@ TEST(DataLoader, DestroyingMidEpochStopsWorkers) {
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(ds->calls.load(), loaded) << "a worker is still running after the loader died";
   EXPECT_EQ(ds.use_count(), 1) << "the loader leaked its dataset";
+  EXPECT_EQ(nabla::memory_stats().bytes_in_use, bytes_before) << "prefetched batches leaked";
 
   // Restarting an epoch mid-way also stops the old workers.
   nd::DataLoader loader(ds, {.batch_size = 4, .num_workers = 2});
