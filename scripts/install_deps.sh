@@ -3,7 +3,8 @@
 # they are all present. PyTorch (python3-torch) is the reference for numerics tests and benchmarks.
 set -euo pipefail
 pkgs=(cmake ninja-build g++ libgtest-dev libbenchmark-dev libdnnl-dev nlohmann-json3-dev
-      zlib1g-dev libstb-dev libdlpack-dev libcli11-dev ccache python3-torch python3-numpy)
+      zlib1g-dev libstb-dev libdlpack-dev libcli11-dev ccache python3-torch python3-numpy
+      dataset-fashion-mnist)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
