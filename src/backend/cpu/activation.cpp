@@ -52,7 +52,12 @@ struct EluF {
 struct GeluErfF {
   template <class C>
   C operator()(C x) const {
-    return C(0.5) * x * (C(1) + std::erf(x * C(std::numbers::sqrt2 / 2)));
+    C e;
+    if constexpr (kFastFloat<C>)
+      e = erf_float(x * C(std::numbers::sqrt2 / 2));
+    else
+      e = std::erf(x * C(std::numbers::sqrt2 / 2));
+    return C(0.5) * x * (C(1) + e);
   }
 };
 

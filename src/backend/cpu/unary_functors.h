@@ -11,7 +11,7 @@ namespace nabla::cpu {
 
 // exp(x) in float, within 2 ulp (Cephes' polynomial on [-ln2/2, ln2/2]); overflows to inf,
 // underflows through the subnormals to 0, keeps NaN.
-inline float exp_float(float x) {
+[[gnu::always_inline]] inline float exp_float(float x) {
   const float in = x;
   x = x != x ? 0.0f : x;
   x = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
@@ -36,7 +36,7 @@ inline float exp_float(float x) {
 }
 
 // tanh in float: an odd polynomial near 0 (Cephes' tanhf), 1 - 2 / (exp(2|x|) + 1) beyond.
-inline float tanh_float(float x) {
+[[gnu::always_inline]] inline float tanh_float(float x) {
   float ax = std::fabs(x);
   float z = x * x;
   float p = -5.70498872745e-3f;
@@ -48,6 +48,20 @@ inline float tanh_float(float x) {
   float big = 1.0f - 2.0f / (exp_float(2.0f * ax) + 1.0f);
   big = std::copysign(big, x);
   return ax < 0.625f ? small : big;
+}
+
+// erf in float within 1.5e-7 absolute (Abramowitz and Stegun 7.1.26, as PyTorch's vectorised
+// erf): good for gelu, whose result it is multiplied into; the erf op itself uses libm.
+[[gnu::always_inline]] inline float erf_float(float x) {
+  float ax = std::fabs(x);
+  float t = 1.0f / (1.0f + 0.3275911f * ax);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  float y = 1.0f - p * t * exp_float(-ax * ax);
+  return std::copysign(y, x);
 }
 
 template <class C>
