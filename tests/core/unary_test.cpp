@@ -119,6 +119,34 @@ TEST(Unary, FloatExpAccurateOverItsRange) {
   }
 }
 
+TEST(Unary, FloatLogAccurateOverItsRange) {
+  // The vectorised float log and log1p against libm, subnormals and special values included.
+  std::vector<float> v = {0.0f,      -0.0f, -1.0f, 1e-45f,   1e-40f,
+                          1.17e-38f, 1.0f,  3e38f, INFINITY, NAN};
+  for (float a = 1e-6f; a < 1e7f; a *= 1.0173f) v.push_back(a);
+  std::vector<float> got = log(tensor(v)).to_vector<float>();
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    float want = std::log(v[i]);
+    if (std::isnan(want))
+      EXPECT_TRUE(std::isnan(got[i])) << v[i];
+    else if (std::isinf(want))
+      EXPECT_EQ(got[i], want) << v[i];
+    else
+      EXPECT_NEAR(got[i], want, 2.5e-7f * std::fabs(want) + 1e-7f) << v[i];
+  }
+  std::vector<float> u = {-1.0f, -2.0f, 0.0f, 1e-30f, -1e-8f, 1e-5f, -0.5f, 0.3f, 1e30f, INFINITY};
+  std::vector<float> got1p = log1p(tensor(u)).to_vector<float>();
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    float want = std::log1p(u[i]);
+    if (std::isnan(want))
+      EXPECT_TRUE(std::isnan(got1p[i])) << u[i];
+    else if (std::isinf(want))
+      EXPECT_EQ(got1p[i], want) << u[i];
+    else
+      EXPECT_NEAR(got1p[i], want, 3e-7f * std::fabs(want)) << u[i];
+  }
+}
+
 TEST(Unary, GradientsAtKinksFollowPyTorch) {
   Tensor x = tensor(std::vector<double>{-1.0, 0.0, 1.0}).requires_grad_();
   relu(x).sum().backward();

@@ -13,13 +13,13 @@ namespace nabla::cpu {
 namespace {
 
 template <class C>
-C exp_of(C x) {
+[[gnu::always_inline]] inline C exp_of(C x) {
   return ExpF{}(x);
 }
 
 struct ReluF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     if constexpr (std::is_floating_point_v<C>)
       return x > C(0) ? x : (x != x ? x : C(0));
     else
@@ -30,7 +30,7 @@ struct ReluF {
 struct LeakyReluF {
   double slope;
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return x > C(0) ? x : x * C(slope);
   }
 };
@@ -39,7 +39,7 @@ struct LeakyReluF {
 struct EluF {
   double alpha, scale;
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     C neg;
     if constexpr (kFastFloat<C>)
       neg = C(alpha) * (exp_of(x < C(0) ? x : C(0)) - C(1));
@@ -51,14 +51,19 @@ struct EluF {
 
 struct GeluErfF {
   template <class C>
-  C operator()(C x) const {
-    return C(0.5) * x * (C(1) + std::erf(x * C(std::numbers::sqrt2 / 2)));
+  [[gnu::always_inline]] C operator()(C x) const {
+    C e;
+    if constexpr (kFastFloat<C>)
+      e = erf_float(x * C(std::numbers::sqrt2 / 2));
+    else
+      e = std::erf(x * C(std::numbers::sqrt2 / 2));
+    return C(0.5) * x * (C(1) + e);
   }
 };
 
 struct GeluTanhF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     constexpr C k = C(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);
     C inner = k * (x + C(0.044715) * x * x * x);
     return C(0.5) * x * (C(1) + TanhF{}(inner));
@@ -67,18 +72,20 @@ struct GeluTanhF {
 
 struct SiluF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return x / (C(1) + exp_of(-x));
   }
 };
 
-// PyTorch's softplus: x where beta * x > threshold, else log1p(exp(beta * x)) / beta.
+// PyTorch's softplus: x where beta * x > threshold, else log1p(exp(beta * x)) / beta, computed
+// as max(bx, 0) + log1p(exp(-|bx|)) so that exp cannot overflow.
 struct SoftplusF {
   double beta, threshold;
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     C bx = x * C(beta);
-    return bx > C(threshold) ? x : std::log1p(exp_of(bx)) / C(beta);
+    C soft = ((bx > C(0) ? bx : C(0)) + Log1pF{}(exp_of(bx > C(0) ? -bx : bx))) / C(beta);
+    return bx > C(threshold) ? x : soft;
   }
 };
 
@@ -86,7 +93,7 @@ struct SoftplusF {
 // tanh, and exact to rounding. Above 20, tanh(softplus(x)) is 1 in every float type.
 struct MishF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     C e = exp_of(x < C(20) ? x : C(20));
     C n = e * (e + C(2));
     return x < C(20) ? x * n / (n + C(2)) : x;
@@ -96,7 +103,7 @@ struct MishF {
 struct HardtanhF {
   double lo, hi;
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return x < C(lo) ? C(lo) : (x > C(hi) ? C(hi) : x);
   }
 };

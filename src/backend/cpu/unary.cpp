@@ -16,13 +16,13 @@ namespace {
 // --- arithmetic (numeric dtypes)
 struct NegF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return C(-x);
   }
 };
 struct AbsF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     if constexpr (std::is_unsigned_v<C>)
       return x;
     else if constexpr (std::is_floating_point_v<C>)
@@ -34,13 +34,13 @@ struct AbsF {
 // PyTorch's sign: NaN gives 0.
 struct SignF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return C((C(0) < x) - (x < C(0)));
   }
 };
 struct SquareF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return C(x * x);
   }
 };
@@ -48,103 +48,91 @@ struct SquareF {
 // --- float math
 struct ReciprocalF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return C(1) / x;
   }
 };
 struct SqrtF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::sqrt(x);
   }
 };
 struct RsqrtF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return C(1) / std::sqrt(x);
   }
 };
 struct Exp2F {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::exp2(x);
   }
 };
 struct Expm1F {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::expm1(x);
-  }
-};
-struct LogF {
-  template <class C>
-  C operator()(C x) const {
-    return std::log(x);
   }
 };
 struct Log2F {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::log2(x);
-  }
-};
-struct Log1pF {
-  template <class C>
-  C operator()(C x) const {
-    return std::log1p(x);
   }
 };
 struct SinF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::sin(x);
   }
 };
 struct CosF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::cos(x);
   }
 };
 struct TanF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::tan(x);
   }
 };
 struct AsinF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::asin(x);
   }
 };
 struct AcosF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::acos(x);
   }
 };
 struct AtanF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::atan(x);
   }
 };
 struct SinhF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::sinh(x);
   }
 };
 struct CoshF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::cosh(x);
   }
 };
 struct ErfF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::erf(x);
   }
 };
@@ -152,26 +140,26 @@ struct ErfF {
 // --- rounding (floating dtypes; integers are copied by the op)
 struct FloorF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::floor(x);
   }
 };
 struct CeilF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::ceil(x);
   }
 };
 // nearbyint rounds half to even in the default rounding mode, and vectorises.
 struct RoundF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::nearbyint(x);
   }
 };
 struct TruncF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     return std::trunc(x);
   }
 };
@@ -179,7 +167,7 @@ struct TruncF {
 // --- predicates (any dtype, bool out)
 struct IsnanF {
   template <class C>
-  bool operator()(C x) const {
+  [[gnu::always_inline]] bool operator()(C x) const {
     if constexpr (std::is_floating_point_v<C>)
       return x != x;
     else
@@ -188,7 +176,7 @@ struct IsnanF {
 };
 struct IsinfF {
   template <class C>
-  bool operator()(C x) const {
+  [[gnu::always_inline]] bool operator()(C x) const {
     if constexpr (std::is_floating_point_v<C>)
       return std::fabs(x) == C(INFINITY);
     else
@@ -197,7 +185,7 @@ struct IsinfF {
 };
 struct IsfiniteF {
   template <class C>
-  bool operator()(C x) const {
+  [[gnu::always_inline]] bool operator()(C x) const {
     if constexpr (std::is_floating_point_v<C>)
       return std::fabs(x) < C(INFINITY);
     else
@@ -206,7 +194,7 @@ struct IsfiniteF {
 };
 struct LogicalNotF {
   template <class C>
-  bool operator()(C x) const {
+  [[gnu::always_inline]] bool operator()(C x) const {
     return x == C(0);
   }
 };

@@ -11,7 +11,7 @@ namespace nabla::cpu {
 
 // exp(x) in float, within 2 ulp (Cephes' polynomial on [-ln2/2, ln2/2]); overflows to inf,
 // underflows through the subnormals to 0, keeps NaN.
-inline float exp_float(float x) {
+[[gnu::always_inline]] inline float exp_float(float x) {
   const float in = x;
   x = x != x ? 0.0f : x;
   x = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
@@ -36,7 +36,7 @@ inline float exp_float(float x) {
 }
 
 // tanh in float: an odd polynomial near 0 (Cephes' tanhf), 1 - 2 / (exp(2|x|) + 1) beyond.
-inline float tanh_float(float x) {
+[[gnu::always_inline]] inline float tanh_float(float x) {
   float ax = std::fabs(x);
   float z = x * x;
   float p = -5.70498872745e-3f;
@@ -50,12 +50,65 @@ inline float tanh_float(float x) {
   return ax < 0.625f ? small : big;
 }
 
+// erf in float within 1.5e-7 absolute (Abramowitz and Stegun 7.1.26, as PyTorch's vectorised
+// erf): good for gelu, whose result it is multiplied into; the erf op itself uses libm.
+[[gnu::always_inline]] inline float erf_float(float x) {
+  float ax = std::fabs(x);
+  float t = 1.0f / (1.0f + 0.3275911f * ax);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  float y = 1.0f - p * t * exp_float(-ax * ax);
+  return std::copysign(y, x);
+}
+
+// log(x) in float within 2 ulp (Cephes' logf); log of 0 is -inf, of a negative NaN.
+[[gnu::always_inline]] inline float log_float(float x) {
+  const float in = x;
+  // Scale subnormals into the normal range first (selects, not branches: they vectorise).
+  const bool tiny = x < 1.17549435e-38f;
+  const float tiny_exponent = tiny ? 23.0f : 0.0f;
+  x = x * (tiny ? 8388608.0f : 1.0f);
+  int32_t bits = std::bit_cast<int32_t>(x);
+  float e = float(((bits >> 23) & 0xff) - 126) - tiny_exponent;
+  float m = std::bit_cast<float>((bits & int32_t(0x807fffff)) | 0x3f000000);  // in [0.5, 1)
+  const bool low = m < 0.707106781186547524f;
+  e = low ? e - 1.0f : e;
+  m = low ? m + m - 1.0f : m - 1.0f;
+  float z = m * m;
+  float p = 7.0376836292e-2f;
+  p = p * m - 1.1514610310e-1f;
+  p = p * m + 1.1676998740e-1f;
+  p = p * m - 1.2420140846e-1f;
+  p = p * m + 1.4249322787e-1f;
+  p = p * m - 1.6668057665e-1f;
+  p = p * m + 2.0000714765e-1f;
+  p = p * m - 2.4999993993e-1f;
+  p = p * m + 3.3333331174e-1f;
+  float y = p * m * z + e * -2.12194440e-4f - 0.5f * z;
+  y = m + y + e * 0.693359375f;
+  y = in == 0.0f ? -INFINITY : y;
+  y = in < 0.0f ? NAN : y;
+  const bool keep = (in == INFINITY) | (in != in);  // no branch: keeps it vectorisable
+  return keep ? in : y;
+}
+
+// log1p(x) in float: log(1 + x) corrected for the rounding of 1 + x.
+[[gnu::always_inline]] inline float log1p_float(float x) {
+  float w = 1.0f + x;
+  float d = w - 1.0f;
+  float r = log_float(w) * (x / d);
+  return d == 0.0f ? x : (w == INFINITY ? w : r);
+}
+
 template <class C>
 constexpr bool kFastFloat = std::is_same_v<C, float>;
 
 struct ExpF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     if constexpr (kFastFloat<C>)
       return exp_float(x);
     else
@@ -65,7 +118,7 @@ struct ExpF {
 
 struct TanhF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     if constexpr (kFastFloat<C>)
       return tanh_float(x);
     else
@@ -73,9 +126,29 @@ struct TanhF {
   }
 };
 
+struct LogF {
+  template <class C>
+  [[gnu::always_inline]] C operator()(C x) const {
+    if constexpr (kFastFloat<C>)
+      return log_float(x);
+    else
+      return std::log(x);
+  }
+};
+
+struct Log1pF {
+  template <class C>
+  [[gnu::always_inline]] C operator()(C x) const {
+    if constexpr (kFastFloat<C>)
+      return log1p_float(x);
+    else
+      return std::log1p(x);
+  }
+};
+
 struct SigmoidF {
   template <class C>
-  C operator()(C x) const {
+  [[gnu::always_inline]] C operator()(C x) const {
     if constexpr (kFastFloat<C>)
       return 1.0f / (1.0f + exp_float(-x));
     else
