@@ -120,13 +120,14 @@ class Tensor {
 
 // A 0-d tensor from a C++ number. Weak scalars (the default) take part in type promotion
 // like Python numbers: `x * 2` keeps x's dtype. The dtype is float32 for floating values,
-// int64 for integers, bool for bool.
+// int64 for integers, bool for bool; floating literals are stored as float64 so no precision
+// is lost before they are cast to the other operand's dtype.
 Tensor scalar(double value, DType dtype, bool weak = false);
 template <Arithmetic T>
 Tensor weak_scalar(T value) {
   if constexpr (std::is_same_v<T, bool>) return scalar(value, bool_, true);
   else if constexpr (std::is_integral_v<T>) return scalar(double(value), int64, true);
-  else return scalar(double(value), float32, true);
+  else return scalar(double(value), float64, true);  // weak: the width never propagates
 }
 
 // --- templates

@@ -25,7 +25,8 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_gra
     throw ShapeError("[backward] gradient of shape " + shape_str(seed.shape()) +
                      " does not match output shape " + shape_str(shape()));
   }
-  autograd_detail::run_backward({*this}, {seed.astype(dtype())}, retain_graph, create_graph, {});
+  // As in PyTorch, building the backward graph keeps the forward graph too.
+  autograd_detail::run_backward({*this}, {seed.astype(dtype())}, retain_graph || create_graph, create_graph, {});
 }
 
 Tensor& Tensor::requires_grad_(bool enabled) {

@@ -17,7 +17,7 @@ DType result_dtype(std::span<const Tensor> operands) {
       have_strong = true;
     }
   }
-  if (!have_strong) return weak;
+  if (!have_strong) return is_floating(weak) ? float32 : weak;  // literals alone: default dtypes
   return have_weak ? promote_with_weak(strong, weak) : strong;
 }
 
