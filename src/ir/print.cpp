@@ -46,7 +46,9 @@ struct Printer {
       width = std::max(width, format_value(values[std::size_t(offset)], t.dtype(), int_valued).size());
       return;
     }
-    for_shown(dim, [&](int64_t i) { collect_width(dim + 1, offset + i * strides[std::size_t(dim)]); });
+    for_shown(dim, [&](int64_t i) {
+      if (i >= 0) collect_width(dim + 1, offset + i * strides[std::size_t(dim)]);  // -1 marks "..."
+    });
   }
 
   template <class F>
