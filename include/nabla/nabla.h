@@ -8,6 +8,8 @@
 #include "nabla/ops/binary.h"
 #include "nabla/ops/creation.h"
 #include "nabla/ops/creation.h"
+#include "nabla/ops/index.h"
+#include "nabla/ops/join.h"
 #include "nabla/ops/reduce.h"
 #include "nabla/shape.h"
 #include "nabla/tensor.h"
