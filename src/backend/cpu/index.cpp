@@ -14,8 +14,11 @@ namespace {
 inline int64_t wrap(int64_t i, int64_t n) { return i < 0 ? i + n : i; }
 
 // out (contiguous, index's shape) = x[... index ...] along axis; index described by `il`.
+// Checks bounds as it goes (one pass over the index): an out-of-range index reads nothing
+// and is reported through `bad` for the caller to throw once the threads are done.
 template <class T>
-void gather_into(Node& out, const Node& x, const int64_t* ip, const Layout& il, int64_t axis) {
+void gather_into(Node& out, const Node& x, const int64_t* ip, const Layout& il, int64_t axis,
+                 BadIndex* bad) {
   Layout xl = layout_of(x);
   const auto ax = std::size_t(axis);
   const int64_t n = xl.shape[ax], ax_stride = xl.strides[ax];
@@ -30,8 +33,15 @@ void gather_into(Node& out, const Node& x, const int64_t* ip, const Layout& il, 
                      T* orow = o + off[0];
                      const T* xrow = xp + off[1];
                      const int64_t* irow = ip + off[2];
-                     for (int64_t j = 0; j < inner; ++j)
-                       orow[j] = xrow[j * xs + wrap(irow[j * is], n) * ax_stride];
+                     for (int64_t j = 0; j < inner; ++j) {
+                       int64_t k = wrap(irow[j * is], n);
+                       if (uint64_t(k) >= uint64_t(n)) [[unlikely]] {
+                         bad->note(irow[j * is]);
+                         k = 0;
+                         if (n == 0) continue;
+                       }
+                       orow[j] = xrow[j * xs + k * ax_stride];
+                     }
                    });
 }
 
@@ -40,9 +50,10 @@ void gather_kernel(const KernelArgs& a) {
   const Node& x = *a.inputs[0];
   const Node& index = *a.inputs[1];
   int64_t axis = a.attrs.get<int64_t>("axis");
-  check_indices(index, layout_of(x).shape[std::size_t(axis)], "gather", axis);
   if (a.out.numel() == 0) return;
-  gather_into<T>(a.out, x, index.ptr<int64_t>(), layout_of(index), axis);
+  BadIndex bad;
+  gather_into<T>(a.out, x, index.ptr<int64_t>(), layout_of(index), axis, &bad);
+  bad.throw_if_seen("gather", axis, layout_of(x).shape[std::size_t(axis)]);
 }
 
 template <class T>
@@ -63,21 +74,30 @@ void index_select_kernel(const KernelArgs& a) {
     for (std::size_t d = ax + 1; d < xl.shape.size(); ++d) inner *= xl.shape[d];
     T* o = a.out.ptr<T>();
     const T* xp = x.ptr<T>();
-    parallel_for(outer * m, std::max<int64_t>(1, kGrain / std::max<int64_t>(inner, 1)),
-                 [&](int64_t b, int64_t e) {
-                   for (int64_t r = b; r < e; ++r) {
-                     int64_t i = r % m, k = wrap(ip[i * istride], n);
-                     std::memcpy(o + r * inner, xp + ((r / m) * n + k) * inner,
-                                 std::size_t(inner) * sizeof(T));
-                   }
-                 });
+    if (inner == 1) {  // one element per index: a plain indexed load
+      parallel_for(outer, std::max<int64_t>(1, kGrain / m), [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) {
+          const T* xrow = xp + r * n;
+          T* orow = o + r * m;
+          for (int64_t i = 0; i < m; ++i) orow[i] = xrow[wrap(ip[i * istride], n)];
+        }
+      });
+      return;
+    }
+    parallel_for(outer * m, std::max<int64_t>(1, kGrain / inner), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        int64_t i = r % m, k = wrap(ip[i * istride], n);
+        std::memcpy(o + r * inner, xp + ((r / m) * n + k) * inner, std::size_t(inner) * sizeof(T));
+      }
+    });
     return;
   }
   // Strided input: gather with the index broadcast along the other dims.
   Layout il{xl.shape, Strides(xl.shape.size(), 0)};
   il.shape[ax] = m;
   il.strides[ax] = istride;
-  gather_into<T>(a.out, x, ip, il, axis);
+  BadIndex unused;  // checked above
+  gather_into<T>(a.out, x, ip, il, axis, &unused);
 }
 
 // out = x, then out[... index ...] = src (or += src) along axis, in index order.
@@ -101,13 +121,14 @@ void scatter_kernel(const KernelArgs& a) {
   T* o = a.out.ptr<T>();
   const int64_t* ip = index.ptr<int64_t>();
   const T* sp = src.ptr<T>();
-  auto rows = [&](int64_t rb, int64_t re) {
+  // Rows [rb, re), columns [jb, je) of the index, in index order.
+  auto run = [&](int64_t rb, int64_t re, int64_t jb, int64_t je) {
     for_rows<3>(il.shape, {ol.strides.data(), il.strides.data(), sl.strides.data()}, rb, re,
                 [&](const auto& off) {
                   T* orow = o + off[0];
                   const int64_t* irow = ip + off[1];
                   const T* srow = sp + off[2];
-                  for (int64_t j = 0; j < inner; ++j) {
+                  for (int64_t j = jb; j < je; ++j) {
                     T& dst = orow[j * os + wrap(irow[j * is], n) * ax_stride];
                     if constexpr (!Add)
                       dst = srow[j * ss];
@@ -118,14 +139,20 @@ void scatter_kernel(const KernelArgs& a) {
                   }
                 });
   };
-  // Writes collide only within one slice of dim 0 when axis is not 0: split over those slices.
-  const int64_t rows_total = numel_of(il.shape) / inner;
-  if (axis != 0 && il.shape.size() > 1 && il.shape[0] > 1 && numel_of(il.shape) > kGrain) {
+  // Two writes can only collide when they share every coordinate but the axis, so threads
+  // split a dim other than the axis: the columns, or else dim 0. Each output element is
+  // still written by one thread, in index order.
+  const int64_t total = numel_of(il.shape), rows_total = total / inner;
+  const bool big = total > kGrain;
+  if (big && axis != int64_t(last) && inner >= 64) {
+    parallel_for(inner, std::max<int64_t>(16, kGrain / rows_total),
+                 [&](int64_t jb, int64_t je) { run(0, rows_total, jb, je); });
+  } else if (big && axis != 0 && il.shape.size() > 1 && il.shape[0] > 1) {
     const int64_t per = rows_total / il.shape[0];
     parallel_for(il.shape[0], std::max<int64_t>(1, kGrain / (per * inner)),
-                 [&](int64_t b, int64_t e) { rows(b * per, e * per); });
+                 [&](int64_t b, int64_t e) { run(b * per, e * per, 0, inner); });
   } else {
-    rows(0, rows_total);
+    run(0, rows_total, 0, inner);
   }
 }
 

@@ -2,6 +2,8 @@
 // operands, strided views of a node's storage, and the bounds check of index tensors.
 #pragma once
 #include <array>
+#include <atomic>
+#include <cstring>
 #include <string>
 
 #include "backend/cpu/parallel.h"
@@ -66,6 +68,24 @@ void parallel_rows(const Shape& shape, const std::array<const int64_t*, K>& stri
                [&](int64_t rb, int64_t re) { for_rows<K>(shape, strides, rb, re, fn); });
 }
 
+[[noreturn]] inline void throw_bad_index(const char* op, int64_t index, int64_t dim, int64_t size) {
+  throw IndexError("[" + std::string(op) + "] index " + std::to_string(index) +
+                   " is out of range for dim " + std::to_string(dim) + " of size " +
+                   std::to_string(size));
+}
+// An out-of-range index seen by kernel threads, thrown once they are done.
+struct BadIndex {
+  std::atomic<bool> seen{false};
+  std::atomic<int64_t> value{0};
+  void note(int64_t v) {
+    value.store(v, std::memory_order_relaxed);
+    seen.store(true, std::memory_order_relaxed);
+  }
+  void throw_if_seen(const char* op, int64_t dim, int64_t size) const {
+    if (seen.load()) throw_bad_index(op, value.load(), dim, size);
+  }
+};
+
 // Throws IndexError naming `op` unless every entry of the int64 `index` lies in [-size, size).
 inline void check_indices(const Node& index, int64_t size, const char* op, int64_t dim) {
   Layout l = layout_of(index);
@@ -79,14 +99,37 @@ inline void check_indices(const Node& index, int64_t size, const char* op, int64
     const int64_t* row = p + off[0];
     bool any = false;
     for (int64_t j = 0; j < inner; ++j) any |= row[j * s] < -size || row[j * s] >= size;
-    if (!any) return;
-    for (int64_t j = 0; j < inner && !bad; ++j)
-      if (row[j * s] < -size || row[j * s] >= size) bad = true, first_bad = row[j * s];
+    for (int64_t j = 0; any && j < inner; ++j)
+      if (row[j * s] < -size || row[j * s] >= size) {
+        first_bad = row[j * s];
+        bad = true;
+        break;
+      }
   });
-  if (bad)
-    throw IndexError("[" + std::string(op) + "] index " + std::to_string(first_bad) +
-                     " is out of range for dim " + std::to_string(dim) + " of size " +
-                     std::to_string(size));
+  if (bad) throw_bad_index(op, first_bad, dim, size);
+}
+
+}  // namespace nabla::cpu
+
+namespace nabla::cpu {
+
+// dst = src for views of one shape. Rows that are contiguous in both copy with memcpy;
+// short rows and other layouts go through the strided assign.
+void assign(Node& dst, const Node& src);
+inline void copy_block(Node& dst, const Node& src) {
+  if (dst.numel() == 0) return;
+  const std::size_t nd = dst.shape.size();
+  if (nd == 0 || dst.strides[nd - 1] != 1 || src.strides[nd - 1] != 1 || dst.shape != src.shape ||
+      dst.shape[nd - 1] < 16) {
+    assign(dst, src);
+    return;
+  }
+  const std::size_t bytes = itemsize(dst.dtype), row = std::size_t(dst.shape[nd - 1]) * bytes;
+  char* d = dst.data();
+  const char* s = src.data();
+  parallel_rows<2>(dst.shape, {dst.strides.data(), src.strides.data()}, [&](const auto& off) {
+    std::memcpy(d + off[0] * int64_t(bytes), s + off[1] * int64_t(bytes), row);
+  });
 }
 
 }  // namespace nabla::cpu

@@ -15,7 +15,7 @@ void concat_kernel(const KernelArgs& a) {
   for (const Node* in : a.inputs) {
     if (in->numel() > 0) {
       Node dst = view_of(a.out, in->shape, a.out.strides, a.out.offset + at * a.out.strides[axis]);
-      assign(dst, *in);
+      copy_block(dst, *in);
     }
     at += in->shape[axis];
   }
@@ -55,7 +55,7 @@ void roll_kernel(const KernelArgs& a) {
     }
     Node src = view_of(x, shape, x.strides, src_off);
     Node dst = view_of(a.out, shape, a.out.strides, dst_off);
-    assign(dst, src);
+    copy_block(dst, src);
   }
 }
 
@@ -77,8 +77,12 @@ void triangle_kernel(const KernelArgs& a) {
     // Lower keeps j <= i + k; upper keeps j >= i + k.
     int64_t split = std::clamp<int64_t>(Lower ? i + k + 1 : i + k, 0, cols);
     int64_t keep_b = Lower ? 0 : split, keep_e = Lower ? split : cols;
-    for (int64_t j = 0; j < cols; ++j) orow[j] = T(0);
-    for (int64_t j = keep_b; j < keep_e; ++j) orow[j] = xrow[j * xs];
+    std::fill(orow, orow + keep_b, T(0));
+    if (xs == 1)
+      std::copy(xrow + keep_b, xrow + keep_e, orow + keep_b);
+    else
+      for (int64_t j = keep_b; j < keep_e; ++j) orow[j] = xrow[j * xs];
+    std::fill(orow + keep_e, orow + cols, T(0));
   });
 }
 
