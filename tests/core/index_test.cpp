@@ -219,3 +219,25 @@ TEST(Sort, NanLastStableTiesAndTopk) {
   (nb::sort(y) * F32({1, 10, 100}, {3})).sum().backward();
   EXPECT_EQ(y.grad().to_vector<float>(), (std::vector<float>{100, 1, 10}));
 }
+
+// Gradient rules are ops, so gradients of gradients flow through them (pad_backward's rule
+// is pad; scatter_add's source gets a gather).
+TEST(IndexGrad, SecondOrderThroughPadAndGather) {
+  auto w = F32({1, 10, 100}, {3});
+  auto x = F32({1, 2, 3}, {3}).requires_grad_();
+  auto y = nb::pad(x, {1, 1}, nb::PadMode::reflect);  // (b, a, b, c, b)
+  (y * y).sum().backward(nb::Tensor(), /*retain_graph=*/true, /*create_graph=*/true);
+  auto g = x.grad();
+  EXPECT_EQ(g.to_vector<float>(), (std::vector<float>{2, 12, 6}));
+  x.zero_grad();
+  (g * w).sum().backward();
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{2, 60, 200}));
+
+  auto z = F32({1, 2, 3}, {3}).requires_grad_();
+  nb::gather(z * z, 0, I64({0, 0, 2}, {3})).sum().backward(nb::Tensor(), true, true);
+  auto gz = z.grad();
+  EXPECT_EQ(gz.to_vector<float>(), (std::vector<float>{4, 0, 6}));
+  z.zero_grad();
+  (gz * w).sum().backward();
+  EXPECT_EQ(z.grad().to_vector<float>(), (std::vector<float>{4, 0, 200}));
+}
