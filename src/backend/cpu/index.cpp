@@ -30,18 +30,24 @@ void gather_into(Node& out, const Node& x, const int64_t* ip, const Layout& il, 
   const T* xp = x.ptr<T>();
   parallel_rows<3>(il.shape, {os.data(), xl.strides.data(), il.strides.data()},
                    [&](const auto& off) {
+                     // Locals, so that the stores through orow cannot make the compiler reload
+                     // them.
+                     const int64_t len = inner, n_ = n, is_ = is, xs_ = xs, as_ = ax_stride;
                      T* orow = o + off[0];
                      const T* xrow = xp + off[1];
                      const int64_t* irow = ip + off[2];
-                     for (int64_t j = 0; j < inner; ++j) {
-                       int64_t k = wrap(irow[j * is], n);
-                       if (uint64_t(k) >= uint64_t(n)) [[unlikely]] {
-                         bad->note(irow[j * is]);
-                         k = 0;
-                         if (n == 0) continue;
+                     bool row_bad = false;
+                     int64_t bad_value = 0;
+                     for (int64_t j = 0; j < len; ++j) {
+                       int64_t raw = irow[j * is_], k = raw < 0 ? raw + n_ : raw;
+                       if (uint64_t(k) >= uint64_t(n_)) [[unlikely]] {
+                         row_bad = true;
+                         bad_value = raw;
+                         continue;
                        }
-                       orow[j] = xrow[j * xs + k * ax_stride];
+                       orow[j] = xrow[j * xs_ + k * as_];
                      }
+                     if (row_bad) bad->note(bad_value);
                    });
 }
 
