@@ -119,7 +119,6 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
                                " must match in every dim but " + std::to_string(ax));
   }
   DType t = result_dtype(parts);
-  if (parts.size() == 1) return parts[0].astype(t);
   return apply(kConcat, std::span<const Tensor>(cast_all(parts, t)), {{"axis", ax}});
 }
 
@@ -135,7 +134,6 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t axis) {
   std::vector<Tensor> parts;
   for (const Tensor& t : tensors) parts.push_back(t.unsqueeze(ax));
   DType t = result_dtype(parts);
-  if (parts.size() == 1) return parts[0].astype(t);
   return apply(kConcat, std::span<const Tensor>(cast_all(parts, t)), {{"axis", ax}});
 }
 

@@ -95,7 +95,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, PadMode mode, doub
   }
   bool any = false;
   for (int64_t p : dim_pads) any |= p != 0;
-  if (!any) return x;
+  if (!any) return x.clone();
   return apply(kPad, {x},
                {{"pads", dim_pads}, {"mode", std::string(mode_name(mode))}, {"value", value}});
 }

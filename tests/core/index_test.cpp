@@ -241,3 +241,12 @@ TEST(IndexGrad, SecondOrderThroughPadAndGather) {
   (gz * w).sum().backward();
   EXPECT_EQ(z.grad().to_vector<float>(), (std::vector<float>{4, 0, 200}));
 }
+
+TEST(Join, ResultsAreFreshTensors) {
+  auto x = nb::ones({2, 3});
+  EXPECT_FALSE(nb::concat({x}).shares_storage(x));
+  EXPECT_FALSE(nb::stack({x}).shares_storage(x));
+  EXPECT_FALSE(nb::flip(x, {0}).shares_storage(x));
+  EXPECT_FALSE(nb::roll(x, {0}, {0}).shares_storage(x));
+  EXPECT_EQ(nb::topk(x, 0, 1).values.shape(), (nb::Shape{2, 0}));
+}
