@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "backend/cpu/assign.h"
 #include "backend/cpu/parallel.h"
 #include "ir/node.h"
 
@@ -109,13 +110,8 @@ inline void check_indices(const Node& index, int64_t size, const char* op, int64
   if (bad) throw_bad_index(op, first_bad, dim, size);
 }
 
-}  // namespace nabla::cpu
-
-namespace nabla::cpu {
-
 // dst = src for views of one shape. Rows that are contiguous in both copy with memcpy;
 // short rows and other layouts go through the strided assign.
-void assign(Node& dst, const Node& src);
 inline void copy_block(Node& dst, const Node& src) {
   if (dst.numel() == 0) return;
   const std::size_t nd = dst.shape.size();
