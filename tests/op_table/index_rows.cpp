@@ -82,8 +82,10 @@ Ref scatter_ref(Ref x, int64_t axis, const Ref& idx, const Ref& src, bool add) {
   for (std::size_t f = 0; f < idx.v.size(); ++f) {
     Shape i = unravel(int64_t(f), idx.shape);
     double s = src.at(i);
-    std::size_t ax = axis_of(axis, i.size());
-    i[ax] = wrap(idx.v[f], x.shape[ax]);
+    if (!i.empty()) {
+      std::size_t ax = axis_of(axis, i.size());
+      i[ax] = wrap(idx.v[f], x.shape[ax]);
+    }
     double& dst = x.v[std::size_t(ravel(i, x.shape))];
     dst = add ? dst + s : s;
   }
