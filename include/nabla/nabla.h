@@ -9,6 +9,8 @@
 #include "nabla/memory.h"
 #include "nabla/ops/binary.h"
 #include "nabla/ops/creation.h"
+#include "nabla/ops/index.h"
+#include "nabla/ops/join.h"
 #include "nabla/ops/linalg.h"
 #include "nabla/ops/reduce.h"
 #include "nabla/ops/unary.h"

@@ -15,7 +15,10 @@ std::vector<bool> mask_of(const KernelArgs& a) {
 template <class Acc, class Out>
 struct SumR {
   Acc init() const { return Acc(0); }
-  template <class C> Acc step(Acc a, C v, int64_t) const { return a + Acc(v); }
+  template <class C>
+  Acc step(Acc a, C v, int64_t) const {
+    return a + Acc(v);
+  }
   Acc merge(Acc a, Acc b) const { return a + b; }
   Out finish(Acc a, int64_t) const { return Out(a); }
 };
@@ -31,7 +34,8 @@ void sum_kernel(const KernelArgs& a) {
 }
 
 const bool registered = [] {
-  for_each_dtype([]<class T>() { register_kernel("sum", DeviceType::cpu, dtype_of_v<T>, sum_kernel<T>); });
+  for_each_dtype(
+      []<class T>() { register_kernel("sum", DeviceType::cpu, dtype_of_v<T>, sum_kernel<T>); });
   return true;
 }();
 
