@@ -75,7 +75,13 @@ void run_elementwise(Node& out, const std::array<const Node*, sizeof...(In)>& in
   const int64_t n = out.numel();
   if (n == 0) return;
   std::tuple<const In*...> base{in[I]->template ptr<In>()...};
-  auto store = [](Out* dst, auto v) { *dst = Out(v); };
+  // Bool results are stored as bytes: GCC vectorises a uint8_t store but not a bool one.
+  auto store = [](Out* dst, auto v) {
+    if constexpr (std::is_same_v<Out, bool>)
+      *reinterpret_cast<uint8_t*>(dst) = v ? 1 : 0;
+    else
+      *dst = Out(v);
+  };
 
   LoopPlan<K> plan = make_plan<K>(out.shape, in);
   const int last = plan.ndim - 1;
