@@ -2,7 +2,8 @@
 // is inlined into each loop (no per-element indirect calls). Fast paths: all-contiguous
 // inputs of the output's size, and inner dims with unit or zero stride (a zero-stride
 // operand, such as the scalar in `x * 2`, is read once per row); dims that are contiguous
-// with each other are merged first.
+// with each other are merged first. Bools are loaded and stored as bytes so loops over them
+// vectorise too.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -20,6 +21,16 @@ namespace nabla::cpu {
 template <class T>
 using compute_t =
     std::conditional_t<std::is_same_v<T, half> || std::is_same_v<T, bfloat16_t>, float, T>;
+
+// Reads one element in its compute type. Bools are read as bytes: GCC vectorises
+// `byte != 0` but not a bool load.
+template <class T>
+inline compute_t<T> load(const T* p) {
+  if constexpr (std::is_same_v<T, bool>)
+    return *reinterpret_cast<const uint8_t*>(p) != 0;
+  else
+    return compute_t<T>(*p);
+}
 
 template <std::size_t K>
 struct LoopPlan {
@@ -101,12 +112,12 @@ void run_elementwise(Node& out, const std::array<const Node*, sizeof...(In)>& in
 
   auto row_held = [&]<unsigned Held>(Out* orow, const std::tuple<const In*...>& p, int64_t count) {
     const std::tuple<compute_t<In>...> v{
-        ((Held >> I) & 1u ? compute_t<In>(*std::get<I>(p)) : compute_t<In>())...};
+        ((Held >> I) & 1u ? load(std::get<I>(p)) : compute_t<In>())...};
     auto at = [&]<std::size_t J>(int64_t j) {
       if constexpr ((Held >> J) & 1u)
         return std::get<J>(v);
       else
-        return compute_t<std::tuple_element_t<J, std::tuple<In...>>>(std::get<J>(p)[j]);
+        return load(std::get<J>(p) + j);
     };
     for (int64_t j = 0; j < count; ++j) store(orow + j, f(at.template operator()<I>(j)...));
   };
@@ -119,13 +130,13 @@ void run_elementwise(Node& out, const std::array<const Node*, sizeof...(In)>& in
   auto row = [&](Out* orow, const std::array<int64_t, K>& off, int64_t count) {
     std::tuple<const In*...> p{(std::get<I>(base) + off[I])...};
     if (unit) {
-      for (int64_t j = 0; j < count; ++j) store(orow + j, f(compute_t<In>(std::get<I>(p)[j])...));
+      for (int64_t j = 0; j < count; ++j) store(orow + j, f(load(std::get<I>(p) + j)...));
     } else if (use_held) {
       if constexpr (kSpecialise)
         dispatch_held(std::make_integer_sequence<unsigned, (1u << K)>{}, orow, p, count);
     } else {
       for (int64_t j = 0; j < count; ++j)
-        store(orow + j, f(compute_t<In>(std::get<I>(p)[j * plan.strides[I][last]])...));
+        store(orow + j, f(load(std::get<I>(p) + j * plan.strides[I][last])...));
     }
   };
 
