@@ -1,12 +1,14 @@
 // Elementwise loops over broadcast, strided inputs into a contiguous output. The functor
 // is inlined into each loop (no per-element indirect calls). Fast paths: all-contiguous
-// inputs of the output's size, and inner dims with unit or zero stride; dims that are
-// contiguous with each other are merged first.
+// inputs of the output's size, and inner dims with unit or zero stride (a zero-stride
+// operand, such as the scalar in `x * 2`, is read once per row); dims that are contiguous
+// with each other are merged first. Bools are loaded and stored as bytes so loops over them
+// vectorise too.
 #pragma once
 #include <array>
 #include <cstdint>
-#include <type_traits>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "backend/cpu/parallel.h"
@@ -19,6 +21,16 @@ namespace nabla::cpu {
 template <class T>
 using compute_t =
     std::conditional_t<std::is_same_v<T, half> || std::is_same_v<T, bfloat16_t>, float, T>;
+
+// Reads one element in its compute type. Bools are read as bytes: GCC vectorises
+// `byte != 0` but not a bool load.
+template <class T>
+inline compute_t<T> load(const T* p) {
+  if constexpr (std::is_same_v<T, bool>)
+    return *reinterpret_cast<const uint8_t*>(p) != 0;
+  else
+    return compute_t<T>(*p);
+}
 
 template <std::size_t K>
 struct LoopPlan {
@@ -74,21 +86,57 @@ void run_elementwise(Node& out, const std::array<const Node*, sizeof...(In)>& in
   const int64_t n = out.numel();
   if (n == 0) return;
   std::tuple<const In*...> base{in[I]->template ptr<In>()...};
-  auto store = [](Out* dst, auto v) { *dst = Out(v); };
+  // Bool results are stored as bytes: GCC vectorises a uint8_t store but not a bool one.
+  auto store = [](Out* dst, auto v) {
+    if constexpr (std::is_same_v<Out, bool>)
+      *reinterpret_cast<uint8_t*>(dst) = v ? 1 : 0;
+    else
+      *dst = Out(v);
+  };
 
   LoopPlan<K> plan = make_plan<K>(out.shape, in);
   const int last = plan.ndim - 1;
   const int64_t inner = plan.shape[last];
   const bool unit = ((plan.strides[I][last] == 1) && ...);
 
+  // Inner strides all 0 or 1 (a scalar operand, a broadcast row): bit k of `held` marks
+  // operand k as constant along the row, read once into a register so the loop vectorises.
+  unsigned held = 0;
+  bool unit_or_held = true;
+  for (std::size_t k = 0; k < K; ++k) {
+    held |= unsigned(plan.strides[k][last] == 0) << k;
+    unit_or_held &= plan.strides[k][last] == 0 || plan.strides[k][last] == 1;
+  }
+  constexpr bool kSpecialise = K <= 3;
+  const bool use_held = kSpecialise && !unit && unit_or_held;
+
+  auto row_held = [&]<unsigned Held>(Out* orow, const std::tuple<const In*...>& p, int64_t count) {
+    const std::tuple<compute_t<In>...> v{
+        ((Held >> I) & 1u ? load(std::get<I>(p)) : compute_t<In>())...};
+    auto at = [&]<std::size_t J>(int64_t j) {
+      if constexpr ((Held >> J) & 1u)
+        return std::get<J>(v);
+      else
+        return load(std::get<J>(p) + j);
+    };
+    for (int64_t j = 0; j < count; ++j) store(orow + j, f(at.template operator()<I>(j)...));
+  };
+  auto dispatch_held = [&]<unsigned... M>(std::integer_sequence<unsigned, M...>, Out * orow,
+                                          const std::tuple<const In*...>& p, int64_t count) {
+    ((held == M ? (row_held.template operator()<M>(orow, p, count), true) : false) || ...);
+  };
+
   // count outputs from o_row, reading operand k from its pointer with its inner stride.
   auto row = [&](Out* orow, const std::array<int64_t, K>& off, int64_t count) {
     std::tuple<const In*...> p{(std::get<I>(base) + off[I])...};
     if (unit) {
-      for (int64_t j = 0; j < count; ++j) store(orow + j, f(compute_t<In>(std::get<I>(p)[j])...));
+      for (int64_t j = 0; j < count; ++j) store(orow + j, f(load(std::get<I>(p) + j)...));
+    } else if (use_held) {
+      if constexpr (kSpecialise)
+        dispatch_held(std::make_integer_sequence<unsigned, (1u << K)>{}, orow, p, count);
     } else {
       for (int64_t j = 0; j < count; ++j)
-        store(orow + j, f(compute_t<In>(std::get<I>(p)[j * plan.strides[I][last]])...));
+        store(orow + j, f(load(std::get<I>(p) + j * plan.strides[I][last])...));
     }
   };
 
