@@ -1,6 +1,7 @@
-// CPU kernels of the random ops. Each output element is a function of (seed, offset, index)
-// only (see include/nabla/random.h for the counter layout), so threads split the counters
-// freely and results do not depend on the thread count.
+// CPU kernels of the random ops (built with -fno-math-errno, see CMakeLists.txt: without
+// errno, sqrt needs no branch and the float Box-Muller loop vectorises). Each output element is a
+// function of (seed, offset, index) only (see include/nabla/random.h for the counter layout), so
+// threads split the counters freely and results do not depend on the thread count.
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -31,17 +32,22 @@ Stream stream_of(const Attrs& a) {
 
 // Calls emit(first, count, words) over the words of counters [0, nq) in parallel, tile by
 // tile: words[k] is word (first + k) % 4 of counter offset + (first + k) / 4, so a 32-bit
-// draw reads element i from word i and a 64-bit draw from words 2i and 2i + 1.
+// draw reads element i from word i and a 64-bit draw from words 2i and 2i + 1. Every tile
+// holds 4 * kTile words, also past the end of the draw.
+// Threads split whole tiles, so each element goes through the same code path (SIMD body or
+// not) for any thread count: the values stay bit-identical.
 template <class F>
 void for_each_tile(Stream s, int64_t nq, F&& emit) {
-  parallel_for(nq, kCounterGrain, [&](int64_t b, int64_t e) {
+  int64_t tiles = (nq + kTile - 1) / kTile;
+  parallel_for(tiles, kCounterGrain / kTile, [&](int64_t b, int64_t e) {
     uint32_t w[4][kTile];
     alignas(64) uint32_t words[4 * kTile];
-    for (int64_t q = b; q < e; q += kTile) {
+    for (int64_t t = b; t < e; ++t) {
+      int64_t q = t * kTile;
       philox::blocks<kTile>(s.seed, s.offset + uint64_t(q), w);
       for (int j = 0; j < kTile; ++j)
         for (int l = 0; l < 4; ++l) words[4 * j + l] = w[l][j];
-      emit(4 * q, 4 * std::min<int64_t>(kTile, e - q), static_cast<const uint32_t*>(words));
+      emit(4 * q, 4 * std::min<int64_t>(kTile, nq - q), static_cast<const uint32_t*>(words));
     }
   });
 }
@@ -94,11 +100,61 @@ void uniform_kernel(const KernelArgs& a) {
 }
 
 // Box-Muller: u1 in (0, 1], u2 in [0, 1) give two independent standard normals.
-template <class C>
-inline std::pair<C, C> box_muller(C u1, C u2) {
-  C r = std::sqrt(C(-2) * std::log(u1));
-  C theta = C(2 * std::numbers::pi) * u2;
+inline std::pair<double, double> box_muller(double u1, double u2) {
+  double r = std::sqrt(-2 * std::log(u1)), theta = 2 * std::numbers::pi * u2;
   return {r * std::cos(theta), r * std::sin(theta)};
+}
+
+// float Box-Muller written to vectorise: Cephes' logf and sinf/cosf polynomials, with the
+// angle 2 pi u2 reduced exactly in turns (u2 has 24 bits) to a quarter turn and a remainder
+// in [-pi/4, pi/4].
+inline float log_unit(float x) {  // x in [2^-24, 1]
+  uint32_t bits = std::bit_cast<uint32_t>(x);
+  float e = float(int32_t(bits >> 23) - 126);
+  float m = std::bit_cast<float>((bits & 0x7fffffu) | 0x3f000000u);  // [0.5, 1)
+  bool low = m < 0.707106781186547524f;
+  e = low ? e - 1 : e;
+  float f = low ? m + m - 1 : m - 1;
+  float z = f * f;
+  float y = 7.0376836292e-2f;
+  y = y * f - 1.1514610310e-1f;
+  y = y * f + 1.1676998740e-1f;
+  y = y * f - 1.2420140846e-1f;
+  y = y * f + 1.4249322787e-1f;
+  y = y * f - 1.6668057665e-1f;
+  y = y * f + 2.0000714765e-1f;
+  y = y * f - 2.4999993993e-1f;
+  y = y * f + 3.3333331174e-1f;
+  y = y * f * z;
+  y += -2.12194440e-4f * e;
+  y += -0.5f * z;
+  return f + y + 0.693359375f * e;
+}
+
+inline void normal_pair(float u1, float u2, float& z0, float& z1) {
+  float r = std::sqrt(-2.0f * log_unit(u1));
+  float t = u2 * 4.0f;                 // quarter turns, exact
+  float k = float(int32_t(t + 0.5f));  // nearest quarter turn, 0..4
+  float b = (t - k) * 1.57079632679489662f;
+  float b2 = b * b;
+  float s = b + b * b2 * (-1.6666654611e-1f + b2 * (8.3321608736e-3f + b2 * -1.9515295891e-4f));
+  float c =
+      1.0f - 0.5f * b2 +
+      b2 * b2 *
+          (4.166664568298827e-2f + b2 * (-1.388731625493765e-3f + b2 * 2.443315711809948e-5f));
+  int q = int32_t(k) & 3;
+  float sin_t = (q & 1) ? c : s, cos_t = (q & 1) ? s : c;
+  sin_t = (q & 2) ? -sin_t : sin_t;
+  cos_t = (q == 1 || q == 2) ? -cos_t : cos_t;
+  z0 = r * cos_t;
+  z1 = r * sin_t;
+}
+
+// Standard normals for the 4 * kTile words of a tile: words 2k, 2k + 1 give z[2k], z[2k + 1].
+inline void normal_tile(const uint32_t* w, float* z) {
+  for (int k = 0; k < 4 * kTile; k += 2)
+    normal_pair(float(int32_t(w[k] >> 8) + 1) * 0x1p-24f, float(int32_t(w[k + 1] >> 8)) * 0x1p-24f,
+                z[k], z[k + 1]);
 }
 
 // Elements 2k and 2k + 1 share the uniforms of elements 2k and 2k + 1.
@@ -107,32 +163,22 @@ void normal_kernel(const KernelArgs& a) {
   T* o = a.out.ptr<T>();
   int64_t n = a.out.numel();
   Stream s = stream_of(a.attrs);
-  auto emit_pairs = [&](int64_t i0, int64_t m, auto&& pair) {
-    for (int64_t k = 0; k < m; k += 2) {
-      auto [z0, z1] = pair(k);
-      o[i0 + k] = T(z0);
-      if (k + 1 < m) o[i0 + k + 1] = T(z1);
-    }
-  };
   if constexpr (std::is_same_v<T, double>) {
     double mean = a.attrs.get<double>("mean"), sd = a.attrs.get<double>("std");
     for_each_draw<2>(s, n, [&](int64_t i0, int64_t m, const uint32_t* w) {
-      emit_pairs(i0, m, [&](int64_t k) {
-        double u1 = double((join(w + 2 * k) >> 11) + 1) * 0x1p-53;
-        double u2 = double(join(w + 2 * k + 2) >> 11) * 0x1p-53;
-        auto [z0, z1] = box_muller(u1, u2);
-        return std::pair{mean + sd * z0, mean + sd * z1};
-      });
+      for (int64_t k = 0; k < m; k += 2) {
+        auto [z0, z1] = box_muller(double((join(w + 2 * k) >> 11) + 1) * 0x1p-53,
+                                   double(join(w + 2 * k + 2) >> 11) * 0x1p-53);
+        o[i0 + k] = mean + sd * z0;
+        if (k + 1 < m) o[i0 + k + 1] = mean + sd * z1;
+      }
     });
   } else {
     float mean = float(a.attrs.get<double>("mean")), sd = float(a.attrs.get<double>("std"));
     for_each_draw<1>(s, n, [&](int64_t i0, int64_t m, const uint32_t* w) {
-      emit_pairs(i0, m, [&](int64_t k) {
-        float u1 = float(int32_t(w[k] >> 8) + 1) * 0x1p-24f;
-        float u2 = float(int32_t(w[k + 1] >> 8)) * 0x1p-24f;
-        auto [z0, z1] = box_muller(u1, u2);
-        return std::pair{mean + sd * z0, mean + sd * z1};
-      });
+      float z[4 * kTile];
+      normal_tile(w, z);
+      for (int64_t k = 0; k < m; ++k) o[i0 + k] = T(mean + sd * z[k]);
     });
   }
 }
