@@ -209,11 +209,10 @@ void bernoulli_kernel(const KernelArgs& a) {
   T* o = a.out.ptr<T>();
   int64_t n = a.out.numel();
   Stream s = stream_of(a.attrs);
-  const T one = T(compute_t<T>(1)), zero = T(compute_t<T>(0));
   if (a.inputs.empty()) {
     uint64_t threshold = uint64_t(std::ceil(a.attrs.get<double>("p") * 0x1p32));
     for_each_draw<1>(s, n, [&](int64_t i0, int64_t m, const uint32_t* w) {
-      for (int64_t k = 0; k < m; ++k) o[i0 + k] = uint64_t(w[k]) < threshold ? one : zero;
+      for (int64_t k = 0; k < m; ++k) o[i0 + k] = T(compute_t<T>(uint64_t(w[k]) < threshold));
     });
     return;
   }
@@ -224,7 +223,7 @@ void bernoulli_kernel(const KernelArgs& a) {
     for (int64_t k = 0; k < m; ++k) {
       double pk = double(compute_t<T>(p[i0 + k]));
       bad += !(pk >= 0 && pk <= 1);
-      o[i0 + k] = double(w[k]) * 0x1p-32 < pk ? one : zero;
+      o[i0 + k] = T(compute_t<T>(double(w[k]) * 0x1p-32 < pk));
     }
     if (bad) invalid += bad;
   });
