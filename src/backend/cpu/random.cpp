@@ -233,18 +233,36 @@ void bernoulli_kernel(const KernelArgs& a) {
 }
 
 // Sorting random 64-bit keys (ties broken by index) gives every permutation with equal
-// probability up to key collisions, which the index tie-break keeps valid.
+// probability up to key collisions, which the index tie-break keeps valid. The sort is a
+// bucket sort on the keys' top bits: bucket order is key order and the keys are uniform, so
+// buckets hold about one element and the whole sort is O(n).
 template <class T>
 void permutation_kernel(const KernelArgs& a) {
   T* o = a.out.ptr<T>();
   int64_t n = a.out.numel();
-  std::vector<std::pair<uint64_t, int64_t>> keys(static_cast<std::size_t>(n));
+  std::vector<uint64_t> keys(static_cast<std::size_t>(n));
   for_each_draw<2>(stream_of(a.attrs), n, [&](int64_t i0, int64_t m, const uint32_t* w) {
-    for (int64_t k = 0; k < m; ++k) keys[std::size_t(i0 + k)] = {join(w + 2 * k), i0 + k};
+    for (int64_t k = 0; k < m; ++k) keys[std::size_t(i0 + k)] = join(w + 2 * k);
   });
-  std::sort(keys.begin(), keys.end());
+  auto bucket = [&](uint64_t key) {
+    return std::size_t((unsigned __int128)key * uint64_t(n) >> 64);
+  };
+  std::vector<int64_t> start(std::size_t(n) + 1, 0);
+  for (uint64_t key : keys) ++start[bucket(key) + 1];
+  for (std::size_t b = 0; b < std::size_t(n); ++b) start[b + 1] += start[b];
+  std::vector<int64_t> order(static_cast<std::size_t>(n)), fill(start.begin(), start.end() - 1);
+  for (int64_t i = 0; i < n; ++i) order[std::size_t(fill[bucket(keys[std::size_t(i)])]++)] = i;
+  auto before = [&](int64_t x, int64_t y) {
+    uint64_t kx = keys[std::size_t(x)], ky = keys[std::size_t(y)];
+    return kx < ky || (kx == ky && x < y);
+  };
+  for (std::size_t b = 0; b < std::size_t(n); ++b)
+    for (int64_t i = start[b] + 1; i < start[b + 1]; ++i)  // insertion sort: ~1 element
+      for (int64_t j = i; j > start[b] && before(order[std::size_t(j)], order[std::size_t(j - 1)]);
+           --j)
+        std::swap(order[std::size_t(j)], order[std::size_t(j - 1)]);
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) o[i] = T(keys[std::size_t(i)].second);
+    for (int64_t i = b; i < e; ++i) o[i] = T(order[std::size_t(i)]);
   });
 }
 
