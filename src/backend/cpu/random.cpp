@@ -1,7 +1,8 @@
-// CPU kernels of the random ops (built with -fno-math-errno, see CMakeLists.txt: without
-// errno, sqrt needs no branch and the float Box-Muller loop vectorises). Each output element is a
-// function of (seed, offset, index) only (see include/nabla/random.h for the counter layout), so
-// threads split the counters freely and results do not depend on the thread count.
+// CPU kernels of the random ops. Each output element is a function of (seed, offset, index)
+// only (see include/nabla/random.h for the counter layout), so threads split the counters
+// freely and results do not depend on the thread count. Built with -fno-math-errno (see
+// CMakeLists.txt): without errno, sqrt needs no branch and the float Box-Muller loop
+// vectorises.
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -33,9 +34,9 @@ Stream stream_of(const Attrs& a) {
 // Calls emit(first, count, words) over the words of counters [0, nq) in parallel, tile by
 // tile: words[k] is word (first + k) % 4 of counter offset + (first + k) / 4, so a 32-bit
 // draw reads element i from word i and a 64-bit draw from words 2i and 2i + 1. Every tile
-// holds 4 * kTile words, also past the end of the draw.
-// Threads split whole tiles, so each element goes through the same code path (SIMD body or
-// not) for any thread count: the values stay bit-identical.
+// holds 4 * kTile words, also past the end of the draw. Threads split whole tiles, so each
+// element takes the same code path (SIMD body or not) for any thread count: the values stay
+// bit-identical.
 template <class F>
 void for_each_tile(Stream s, int64_t nq, F&& emit) {
   int64_t tiles = (nq + kTile - 1) / kTile;
