@@ -5,6 +5,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace nabla::philox {
 
@@ -34,37 +35,45 @@ inline Block block(uint64_t seed, uint64_t counter) {
                        {uint32_t(seed), uint32_t(seed >> 32)});
 }
 
-// W consecutive blocks, counters first..first+W-1, lane-major (out[lane][j]). Written as
-// loops over j so the compiler turns the ten rounds into SIMD multiplies.
+// W consecutive blocks, counters first..first+W-1, lane-major (out[lane][j]). The four
+// words ride in 64-bit vector lanes (GCC/Clang vector extensions) so that the ten rounds
+// run as SIMD multiplies whatever the calling loop looks like.
 template <int W>
 inline void blocks(uint64_t seed, uint64_t first, uint32_t (&out)[4][W]) {
-  uint32_t c0[W], c1[W], c2[W], c3[W];
-  for (int j = 0; j < W; ++j) {
-    uint64_t c = first + uint64_t(j);
-    c0[j] = uint32_t(c);
-    c1[j] = uint32_t(c >> 32);
-    c2[j] = 0;
-    c3[j] = 0;
+  typedef uint64_t Vec __attribute__((vector_size(64)));
+  constexpr int kLanes = 8, kVecs = W / kLanes;
+  static_assert(W % kLanes == 0);
+  constexpr uint64_t kLow = 0xffffffffull;
+  const Vec iota = {0, 1, 2, 3, 4, 5, 6, 7};
+  Vec c0[kVecs], c1[kVecs], c2[kVecs], c3[kVecs];
+  for (int v = 0; v < kVecs; ++v) {
+    Vec c = iota + (first + uint64_t(v * kLanes));  // wraps like the scalar counter
+    c0[v] = c & kLow;
+    c1[v] = c >> 32;
+    c2[v] = c3[v] = Vec{};
   }
-  uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
+  uint64_t k0 = seed & kLow, k1 = seed >> 32;
   for (int r = 0; r < kRounds; ++r) {
-    for (int j = 0; j < W; ++j) {
-      uint64_t p0 = uint64_t(kMul0) * c0[j], p1 = uint64_t(kMul1) * c2[j];
-      uint32_t n0 = uint32_t(p1 >> 32) ^ c1[j] ^ k0, n2 = uint32_t(p0 >> 32) ^ c3[j] ^ k1;
-      c1[j] = uint32_t(p1);
-      c3[j] = uint32_t(p0);
-      c0[j] = n0;
-      c2[j] = n2;
+    for (int v = 0; v < kVecs; ++v) {
+      Vec p0 = c0[v] * uint64_t(kMul0), p1 = c2[v] * uint64_t(kMul1);
+      Vec n0 = (p1 >> 32) ^ c1[v] ^ k0, n2 = (p0 >> 32) ^ c3[v] ^ k1;
+      c1[v] = p1 & kLow;
+      c3[v] = p0 & kLow;
+      c0[v] = n0;
+      c2[v] = n2;
     }
-    k0 += kWeyl0;
-    k1 += kWeyl1;
+    k0 = (k0 + kWeyl0) & kLow;
+    k1 = (k1 + kWeyl1) & kLow;
   }
-  for (int j = 0; j < W; ++j) {
-    out[0][j] = c0[j];
-    out[1][j] = c1[j];
-    out[2][j] = c2[j];
-    out[3][j] = c3[j];
+  alignas(64) uint64_t lanes[4][W];
+  for (int v = 0; v < kVecs; ++v) {
+    std::memcpy(&lanes[0][v * kLanes], &c0[v], sizeof(Vec));
+    std::memcpy(&lanes[1][v * kLanes], &c1[v], sizeof(Vec));
+    std::memcpy(&lanes[2][v * kLanes], &c2[v], sizeof(Vec));
+    std::memcpy(&lanes[3][v * kLanes], &c3[v], sizeof(Vec));
   }
+  for (int l = 0; l < 4; ++l)
+    for (int j = 0; j < W; ++j) out[l][j] = uint32_t(lanes[l][j]);
 }
 
 }  // namespace nabla::philox

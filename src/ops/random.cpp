@@ -101,10 +101,7 @@ void check_floating(const char* op, DType dtype) {
     throw DTypeError("[" + std::string(op) + "] needs a floating dtype, got " + dtype_str(dtype));
 }
 
-std::string num(double v) {
-  std::string s = std::to_string(v);
-  return s;
-}
+std::string num(double v) { return std::to_string(v); }
 
 // Counters a draw of n elements uses at `words` 32-bit words per element.
 uint64_t counters_for(int64_t n, int words) {
