@@ -6,6 +6,7 @@
 #include "nabla/error.h"
 #include "nabla/memory.h"
 #include "nabla/ops/binary.h"
+#include "nabla/ops/conv.h"
 #include "nabla/ops/creation.h"
 #include "nabla/ops/creation.h"
 #include "nabla/ops/reduce.h"
