@@ -21,6 +21,10 @@ Attrs conv_attrs(const Attrs& a) {
           {"groups", a.get<int64_t>("groups")}};
 }
 
+// Gradients for inputs that autograd would drop are not computed: a network's first
+// convolution never needs its (large) input gradient.
+bool wants_grad(const Tensor& t) { return t.requires_grad() || !t.is_concrete(); }
+
 Attrs with(Attrs a, const char* name, Shape value) {
   a.set(name, std::move(value));
   return a;
@@ -46,8 +50,12 @@ const OpDef& kConv2d = define_op({
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const Tensor &x = c.inputs[0], &w = c.inputs[1];
       Attrs a = conv_attrs(c.attrs);
-      return {apply(conv_input_grad_op(), {c.cotangent, w}, with(a, "input_shape", x.shape())),
-              apply(conv_weight_grad_op(), {x, c.cotangent}, with(a, "weight_shape", w.shape()))};
+      Tensor gx, gw;
+      if (wants_grad(x))
+        gx = apply(conv_input_grad_op(), {c.cotangent, w}, with(a, "input_shape", x.shape()));
+      if (wants_grad(w))
+        gw = apply(conv_weight_grad_op(), {x, c.cotangent}, with(a, "weight_shape", w.shape()));
+      return {gx, gw};
     },
 });
 
@@ -62,8 +70,11 @@ const OpDef& kConvInputGrad = define_op({
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const Tensor &g = c.inputs[0], &w = c.inputs[1];
       Attrs a = conv_attrs(c.attrs);
-      return {apply(kConv2d, {c.cotangent, w}, a),
-              apply(conv_weight_grad_op(), {c.cotangent, g}, with(a, "weight_shape", w.shape()))};
+      Tensor gg, gw;
+      if (wants_grad(g)) gg = apply(kConv2d, {c.cotangent, w}, a);
+      if (wants_grad(w))
+        gw = apply(conv_weight_grad_op(), {c.cotangent, g}, with(a, "weight_shape", w.shape()));
+      return {gg, gw};
     },
 });
 
@@ -77,8 +88,11 @@ const OpDef& kConvWeightGrad = define_op({
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const Tensor &x = c.inputs[0], &g = c.inputs[1];
       Attrs a = conv_attrs(c.attrs);
-      return {apply(kConvInputGrad, {g, c.cotangent}, with(a, "input_shape", x.shape())),
-              apply(kConv2d, {x, c.cotangent}, a)};
+      Tensor gx, gg;
+      if (wants_grad(x))
+        gx = apply(kConvInputGrad, {g, c.cotangent}, with(a, "input_shape", x.shape()));
+      if (wants_grad(g)) gg = apply(kConv2d, {x, c.cotangent}, a);
+      return {gx, gg};
     },
 });
 
