@@ -64,18 +64,36 @@ inline int64_t argmax(const C* xp, int64_t W, int64_t h0, int64_t h1, int64_t w0
   return best;
 }
 
+// max that propagates NaN (a NaN in b wins; one in a stays).
+template <class C>
+inline C nan_max(C a, C b) {
+  return (b > a || b != b) ? b : a;
+}
+
+// The CNN's usual 2x2 window, stride 2, no padding: branch-free, vectorisable rows.
+inline bool is_2x2(const PoolGeom& g) {
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
+}
+
 template <class C>
 void max_forward(const PoolGeom& g, const C* x, C* y) {
   for_planes(g, g.HO * g.WO * g.kh * g.kw, [&](int64_t p) {
     const C* xp = x + p * g.H * g.W;
     C* yp = y + p * g.HO * g.WO;
+    if (is_2x2(g)) {
+      for (int64_t oh = 0; oh < g.HO; ++oh) {
+        const C *r0 = xp + 2 * oh * g.W, *r1 = r0 + g.W;
+        C* yr = yp + oh * g.WO;
+        for (int64_t ow = 0; ow < g.WO; ++ow)
+          yr[ow] =
+              nan_max(nan_max(nan_max(r0[2 * ow], r0[2 * ow + 1]), r1[2 * ow]), r1[2 * ow + 1]);
+      }
+      return;
+    }
     windows(g, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int64_t) {
       C m = xp[h0 * g.W + w0];
       for (int64_t ih = h0; ih < h1; ++ih)
-        for (int64_t iw = w0; iw < w1; ++iw) {
-          C v = xp[ih * g.W + iw];
-          m = (v > m || v != v) ? v : m;
-        }
+        for (int64_t iw = w0; iw < w1; ++iw) m = nan_max(m, xp[ih * g.W + iw]);
       yp[o] = m;
     });
   });
@@ -88,6 +106,24 @@ void max_backward(const PoolGeom& g, const C* gy, const C* x, C* gx) {
     const C* gp = gy + p * g.HO * g.WO;
     C* out = gx + p * g.H * g.W;
     std::fill(out, out + g.H * g.W, C(0));
+    if (is_2x2(g)) {  // windows do not overlap: write each one's four gradients at once
+      for (int64_t oh = 0; oh < g.HO; ++oh) {
+        const C *r0 = xp + 2 * oh * g.W, *r1 = r0 + g.W;
+        C *o0 = out + 2 * oh * g.W, *o1 = o0 + g.W;
+        for (int64_t ow = 0; ow < g.WO; ++ow) {
+          C v[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+          int best = 0;
+          for (int k = 1; k < 4; ++k)
+            if (v[k] > v[best] || (v[k] != v[k] && v[best] == v[best])) best = k;
+          C gv = gp[oh * g.WO + ow];
+          o0[2 * ow] = best == 0 ? gv : C(0);
+          o0[2 * ow + 1] = best == 1 ? gv : C(0);
+          o1[2 * ow] = best == 2 ? gv : C(0);
+          o1[2 * ow + 1] = best == 3 ? gv : C(0);
+        }
+      }
+      return;
+    }
     windows(g, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int64_t) {
       out[argmax(xp, g.W, h0, h1, w0, w1)] += gp[o];
     });
