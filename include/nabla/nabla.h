@@ -9,6 +9,7 @@
 #include "nabla/memory.h"
 #include "nabla/ops/binary.h"
 #include "nabla/ops/compare.h"
+#include "nabla/ops/conv.h"
 #include "nabla/ops/creation.h"
 #include "nabla/ops/index.h"
 #include "nabla/ops/join.h"

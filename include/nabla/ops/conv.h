@@ -1,0 +1,58 @@
+// Convolution and pooling over NCHW images (NCL for the 1-d forms), with PyTorch semantics:
+// weights are OIHW (out channels, in channels / groups, kernel height, kernel width), padding
+// is zeros for convolution and average pooling and -inf for max pooling. float32 runs on
+// oneDNN; float64 on direct loops; float16 and bfloat16 compute in float32.
+#pragma once
+#include "nabla/tensor.h"
+
+namespace nabla {
+
+struct Conv2dOptions {
+  Shape stride{1, 1};
+  Shape padding{0, 0};  // per side: {h, w}, or {top, left, bottom, right}
+  Shape dilation{1, 1};
+  int64_t groups = 1;
+  // Pads so the output keeps the input's size (stride must be 1); overrides `padding`.
+  // An odd total pad puts the extra row/column at the bottom/right, as PyTorch does.
+  bool same = false;
+};
+
+struct Conv1dOptions {
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t dilation = 1;
+  int64_t groups = 1;
+  bool same = false;
+};
+
+// x (N, C, H, W), w (O, C / groups, KH, KW), optional bias (O) -> (N, O, HO, WO).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias = {}, Conv2dOptions o = {});
+// x (N, C, L), w (O, C / groups, K), optional bias (O) -> (N, O, LO).
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& bias = {}, Conv1dOptions o = {});
+
+// The gradients of conv2d (as torch.nn.grad.conv2d_input / conv2d_weight): the input
+// gradient from the output gradient g and the weights, and the weight gradient from the
+// input x and g. The shape arguments are the input's and the weight's.
+Tensor conv2d_backward_input(const Tensor& g, const Tensor& w, const Shape& input_shape,
+                             Conv2dOptions o = {});
+Tensor conv2d_backward_weight(const Tensor& x, const Tensor& g, const Shape& weight_shape,
+                              Conv2dOptions o = {});
+
+// Pooling windows of size `kernel` moved by `stride` (default: the kernel) over x (N, C, H, W)
+// padded by `padding` on each side (at most half the kernel).
+Tensor max_pool2d(const Tensor& x, Shape kernel, Shape stride = {}, Shape padding = {0, 0});
+// count_include_pad: padded zeros count in the divisor (PyTorch's default).
+Tensor avg_pool2d(const Tensor& x, Shape kernel, Shape stride = {}, Shape padding = {0, 0},
+                  bool count_include_pad = true);
+// Averages over windows [floor(i * H / OH), ceil((i + 1) * H / OH)) giving (N, C, OH, OW).
+Tensor adaptive_avg_pool2d(const Tensor& x, Shape output_size);
+
+// The gradients of the pools: g has the pooled shape, the result x's shape.
+// max_pool2d_backward routes each g to the first maximum of its window in x.
+Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, Shape kernel, Shape stride = {},
+                           Shape padding = {0, 0});
+Tensor avg_pool2d_backward(const Tensor& g, const Shape& input_shape, Shape kernel,
+                           Shape stride = {}, Shape padding = {0, 0},
+                           bool count_include_pad = true);
+
+}  // namespace nabla

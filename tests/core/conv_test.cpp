@@ -1,0 +1,147 @@
+// Convolution and pooling: bad input gives typed errors naming the op and shapes; float32
+// gradients (oneDNN) agree with float64 ones (direct loops); the primitive cache is safe
+// to use from several threads.
+#include <gtest/gtest.h>
+#include <nabla/nabla.h>
+
+#include <cmath>
+#include <thread>
+
+namespace nabla {
+namespace {
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+Tensor rnd(const Shape& s, DType t = float32, double seed = 0) {
+  std::vector<double> v(std::size_t(numel_of(s)));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(double(i) * 1.37 + seed) * 1.5;
+  return tensor(v, s).astype(t);
+}
+
+TEST(Conv2d, ChannelMismatchNamesShapes) {
+  std::string m = message_of([] { conv2d(rnd({1, 3, 8, 8}), rnd({5, 4, 3, 3})); });
+  EXPECT_NE(m.find("[conv2d] input has 3 channels but weight expects 4 (groups=1)"),
+            std::string::npos)
+      << m;
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 4, 3, 3})), ShapeError);
+  EXPECT_THROW(conv2d(rnd({1, 4, 8, 8}), rnd({6, 1, 3, 3}), {}, {.groups = 2}), ShapeError);
+  EXPECT_THROW(conv2d(rnd({1, 4, 8, 8}), rnd({5, 2, 3, 3}), {}, {.groups = 2}),
+               ShapeError);  // 5 % 2
+}
+
+TEST(Conv2d, BadShapesAndOptionsThrow) {
+  EXPECT_THROW(conv2d(rnd({3, 8, 8}), rnd({5, 3, 3, 3})), ShapeError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3})), ShapeError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 4, 4}), rnd({5, 3, 5, 5})), ShapeError);
+  EXPECT_NO_THROW(conv2d(rnd({1, 3, 4, 4}), rnd({5, 3, 5, 5}), {}, {.padding = {1, 1}}));
+  EXPECT_THROW(conv2d(rnd({1, 3, 4, 4}), rnd({5, 3, 3, 3}), {}, {.dilation = {2, 2}}), ShapeError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3, 3}), {}, {.stride = {0, 1}}), ValueError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3, 3}), {}, {.stride = {1}}), ValueError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3, 3}), {}, {.padding = {-1, 0}}), ValueError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3, 3}), {}, {.padding = {1, 1, 1}}),
+               ValueError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3, 3}), {}, {.dilation = {0, 1}}), ValueError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3, 3}), {}, {.groups = 0}), ValueError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3, 3}), {}, {.stride = {2, 2}, .same = true}),
+               ValueError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3, 3}), rnd({4})), ShapeError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}, int32), rnd({5, 3, 3, 3}, int32)), DTypeError);
+  EXPECT_THROW(conv2d(rnd({1, 3, 8, 8}), rnd({5, 3, 3, 3}, float64)), DTypeError);
+  EXPECT_THROW(conv1d(rnd({1, 3, 8, 8}), rnd({5, 3, 3})), ShapeError);
+  EXPECT_THROW(conv2d_backward_input(rnd({1, 5, 5, 5}), rnd({5, 3, 3, 3}), {1, 3, 8, 8}),
+               ShapeError);
+  EXPECT_THROW(conv2d_backward_weight(rnd({1, 3, 8, 8}), rnd({1, 5, 5, 5}), {5, 3, 3, 3}),
+               ShapeError);
+}
+
+TEST(Conv2d, SameKeepsSizeAndConv1dMatches) {
+  Tensor y =
+      conv2d(rnd({2, 3, 7, 6}), rnd({4, 3, 4, 3}), rnd({4}), {.dilation = {1, 2}, .same = true});
+  EXPECT_EQ(y.shape(), (Shape{2, 4, 7, 6}));
+  Tensor x = rnd({2, 4, 11}), w = rnd({6, 2, 3}, float32, 1);
+  Tensor a = conv1d(x, w, {}, {.stride = 2, .padding = 1, .groups = 2});
+  Tensor b = conv2d(x.unsqueeze(2), w.unsqueeze(2), {},
+                    {.stride = {1, 2}, .padding = {0, 1}, .groups = 2});
+  EXPECT_EQ(a.shape(), (Shape{2, 6, 6}));
+  EXPECT_EQ(a.to_vector<float>(), b.squeeze(2).to_vector<float>());
+}
+
+void expect_near(const Tensor& a, const Tensor& b, double tol) {
+  ASSERT_EQ(a.shape(), b.shape());
+  std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+  for (std::size_t i = 0; i < x.size(); ++i)
+    ASSERT_NEAR(x[i], y[i], tol * (1 + std::fabs(y[i]))) << i;
+}
+
+// A Fashion-MNIST-like block: float32 (oneDNN) forward and gradients vs float64 (loops).
+TEST(Conv2d, Float32GradientsMatchFloat64) {
+  auto run = [](DType t) {
+    Tensor x = rnd({3, 2, 12, 12}, t).requires_grad_();
+    Tensor w = (rnd({6, 2, 5, 5}, t, 2) * 0.2).detach().requires_grad_();
+    Tensor b = rnd({6}, t, 3).requires_grad_();
+    Tensor w2 = (rnd({4, 3, 3, 3}, t, 4) * 0.3).detach().requires_grad_();
+    Tensor h = max_pool2d(conv2d(x, w, b, {.padding = {2, 2}}), {2, 2});
+    Tensor y = avg_pool2d(conv2d(h, w2, {}, {.stride = {2, 2}, .padding = {1, 1}, .groups = 2}),
+                          {2, 2}, {1, 1});
+    Tensor loss = (adaptive_avg_pool2d(y, {2, 1}) * rnd({3, 4, 2, 1}, t, 5)).sum();
+    loss.backward();
+    return std::vector<Tensor>{loss, x.grad(), w.grad(), b.grad(), w2.grad()};
+  };
+  std::vector<Tensor> f = run(float32), d = run(float64);
+  for (std::size_t i = 0; i < f.size(); ++i) expect_near(f[i], d[i], 1e-4);
+}
+
+TEST(Conv2d, ConcurrentCallsAgree) {
+  Tensor x = rnd({2, 3, 16, 16}), w = rnd({8, 3, 3, 3});
+  std::vector<float> want = conv2d(x, w, {}, {.padding = {1, 1}}).to_vector<float>();
+  std::vector<std::vector<float>> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      Tensor xt = rnd({2, 3, 16, 16}), wt = rnd({8, 3, 3, 3});
+      for (int i = 0; i < 5; ++i)
+        got[t] = conv2d(xt, wt, {}, {.padding = {1, 1}}).to_vector<float>();
+    });
+  for (auto& th : threads) th.join();
+  for (const auto& g : got) EXPECT_EQ(g, want);
+}
+
+TEST(Pool2d, BadInputThrows) {
+  std::string m = message_of([] { max_pool2d(rnd({1, 2, 4, 4}), {3, 3}, {}, {2, 2}); });
+  EXPECT_NE(m.find("[max_pool2d] padding (2, 2) should be at most half the kernel (3, 3)"),
+            std::string::npos)
+      << m;
+  EXPECT_THROW(max_pool2d(rnd({1, 2, 4, 4}), {3, 3}, {}, {2, 2}), ValueError);
+  EXPECT_THROW(max_pool2d(rnd({2, 4, 4}), {2, 2}), ShapeError);
+  EXPECT_THROW(max_pool2d(rnd({1, 2, 4, 4}), {5, 5}), ShapeError);
+  EXPECT_THROW(max_pool2d(rnd({1, 2, 4, 4}), {2, 2}, {0, 1}), ValueError);
+  EXPECT_THROW(max_pool2d(rnd({1, 2, 4, 4}), {0}), ValueError);
+  EXPECT_THROW(max_pool2d(rnd({1, 2, 4, 4}), {2, 2, 2}), ValueError);
+  EXPECT_THROW(avg_pool2d(rnd({1, 2, 4, 4}, int64), {2, 2}), DTypeError);
+  EXPECT_THROW(avg_pool2d(rnd({1, 2, 4, 4}), {2, 2}, {}, {-1, 0}), ValueError);
+  EXPECT_THROW(adaptive_avg_pool2d(rnd({1, 2, 4, 4}), {0, 2}), ValueError);
+  EXPECT_THROW(adaptive_avg_pool2d(rnd({1, 2, 0, 4}), {2, 2}), ShapeError);
+  EXPECT_THROW(adaptive_avg_pool2d(rnd({2, 4}), {2, 2}), ShapeError);
+  EXPECT_THROW(max_pool2d_backward(rnd({1, 2, 3, 3}), rnd({1, 2, 4, 4}), {2, 2}), ShapeError);
+  EXPECT_THROW(avg_pool2d_backward(rnd({1, 2, 3, 3}), {1, 2, 4, 4}, {2, 2}), ShapeError);
+  EXPECT_THROW(avg_pool2d_backward(rnd({1, 2, 2, 2}), {2, 4, 4}, {2, 2}), ShapeError);
+}
+
+TEST(Pool2d, MaxPoolPropagatesNaNAndRoutesGradientToFirstMax) {
+  Tensor x = tensor(std::vector<float>{1, 3, 3, 0, NAN, 2, 0, 0}, {1, 2, 2, 2});
+  std::vector<float> y = max_pool2d(x, {2, 2}).to_vector<float>();
+  EXPECT_EQ(y[0], 3);
+  EXPECT_TRUE(std::isnan(y[1]));
+  Tensor gx = max_pool2d_backward(tensor(std::vector<float>{1, 1}, {1, 2, 1, 1}), x, {2, 2});
+  EXPECT_EQ(gx.to_vector<float>(), (std::vector<float>{0, 1, 0, 0, 1, 0, 0, 0}));
+}
+
+}  // namespace
+}  // namespace nabla
