@@ -1,5 +1,6 @@
 // CPU kernels of the reductions and of one_hot and compare_mask.
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "backend/cpu/dtype_switch.h"
@@ -75,13 +76,55 @@ struct ExtremumR {
   }
 };
 
+// Unit-stride extremum of float/double with GCC vector types: the compare-select form that
+// maps to vmaxps, and NaN tracked in a separate mask (a NaN-propagating select does not
+// vectorise).
+template <class C, bool Max>
+C extremum_span(C start, const C* q, int64_t b, int64_t e) {
+  using I = std::conditional_t<sizeof(C) == 4, int32_t, int64_t>;
+  typedef C V __attribute__((vector_size(32)));
+  typedef I M __attribute__((vector_size(32)));
+  constexpr int W = int(32 / sizeof(C));
+  ExtremumR<C, Max> r;
+  V m[4];
+  M nan[4];
+  for (int l = 0; l < 4; ++l) m[l] = V{} + r.init(), nan[l] = M{};
+  int64_t i = b;
+  for (; i + 4 * W <= e; i += 4 * W)
+    for (int l = 0; l < 4; ++l) {
+      V v;
+      std::memcpy(&v, q + i + l * W, sizeof(V));
+      m[l] = Max ? (m[l] > v ? m[l] : v) : (m[l] < v ? m[l] : v);
+      nan[l] |= (v != v);
+    }
+  C acc = start;
+  bool any_nan = false;
+  for (int l = 0; l < 4; ++l)
+    for (int k = 0; k < W; ++k) {
+      acc = r.step(acc, m[l][k], 0);
+      any_nan |= nan[l][k] != 0;
+    }
+  for (; i < e; ++i) acc = r.step(acc, q[i], 0);
+  return any_nan ? std::numeric_limits<C>::quiet_NaN() : acc;
+}
+
+template <class T, bool Max>
+struct ExtremumOutR : ExtremumR<compute_t<T>, Max> {
+  T finish(compute_t<T> v, int64_t) const { return T(v); }
+};
+template <class T, bool Max>
+struct FastExtremumR : ExtremumOutR<T, Max> {
+  T span(T start, const T* q, int64_t b, int64_t e) const {
+    return extremum_span<T, Max>(start, q, b, e);
+  }
+};
+
 template <class T, bool Max>
 void extremum_kernel(const KernelArgs& a) {
-  using C = compute_t<T>;
-  struct R : ExtremumR<C, Max> {
-    T finish(C v, int64_t) const { return T(v); }
-  };
-  reduce<T, T>(a.out, *a.inputs[0], mask_of(a), R{});
+  if constexpr (std::is_floating_point_v<T>)
+    reduce<T, T>(a.out, *a.inputs[0], mask_of(a), FastExtremumR<T, Max>{});
+  else
+    reduce<T, T>(a.out, *a.inputs[0], mask_of(a), ExtremumOutR<T, Max>{});
 }
 
 // The first index of the extremum; NaN counts as the extremum.

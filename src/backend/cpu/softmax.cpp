@@ -103,8 +103,9 @@ void softmax_kernel(const KernelArgs& a) {
         C m = line_max(q, nred);
         if (std::isinf(m)) m = m > 0 ? m : C(0);  // all -inf: exp(-inf) = 0 below
         if constexpr (Log) {
-          C lse = m + std::log(line_exp_sum<false>(q, nred, m, w));
-          for (int64_t k = 0; k < nred; ++k) w[k] = T(C(q[k]) - lse);
+          // (x - m) - log(s), not x - (m + log s): the latter rounds at the scale of m.
+          C ls = std::log(line_exp_sum<false>(q, nred, m, w));
+          for (int64_t k = 0; k < nred; ++k) w[k] = T((C(q[k]) - m) - ls);
         } else if constexpr (kDirect) {
           C inv = C(1) / line_exp_sum<true>(q, nred, m, w);
           for (int64_t k = 0; k < nred; ++k) w[k] = w[k] * inv;
@@ -152,10 +153,10 @@ void softmax_kernel(const KernelArgs& a) {
                          sm[c] += e;
                        }
                      if constexpr (Log) {
-                       for (int64_t c = 0; c < w; ++c) mx[c] += std::log(sm[c]);
+                       for (int64_t c = 0; c < w; ++c) sm[c] = std::log(sm[c]);
                        for (int64_t k = 0; k < nred; ++k)
                          for (int64_t c = 0; c < w; ++c)
-                           dst[k * so + c] = T(C(q[k * si + c]) - mx[c]);
+                           dst[k * so + c] = T((C(q[k * si + c]) - mx[c]) - sm[c]);
                      } else {
                        for (int64_t c = 0; c < w; ++c) sm[c] = C(1) / sm[c];
                        for (int64_t k = 0; k < nred; ++k)
@@ -186,11 +187,11 @@ void softmax_kernel(const KernelArgs& a) {
         red.offsets(j, ri, ro);
         s += fast_exp(C(C(p[bi + ri]) - m));
       }
-      C lse = m + std::log(s), inv = C(1) / s;
+      C ls = std::log(s), inv = C(1) / s;
       for (int64_t j = 0; j < nred; ++j) {
         red.offsets(j, ri, ro);
         C v = C(p[bi + ri]);
-        o[bo + ro] = Log ? T(v - lse) : T(fast_exp(C(v - m)) * inv);
+        o[bo + ro] = Log ? T((v - m) - ls) : T(fast_exp(C(v - m)) * inv);
       }
     }
   });
