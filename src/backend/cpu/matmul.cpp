@@ -152,12 +152,12 @@ void sgemm(const Mat<float>& a, const Mat<float>& b, float* c) {
   thread_local std::vector<float> abuf, bbuf;
   char ta, tb;
   int64_t lda, ldb;
-  const float *x = a.p, *y = b.p;
-  if (!blas_layout(a, ta, lda))
-    blas_layout(Mat<float>{x = pack<float>(a, abuf).p, a.rows, a.cols, a.cols, 1}, ta, lda);
-  if (!blas_layout(b, tb, ldb))
-    blas_layout(Mat<float>{y = pack<float>(b, bbuf).p, b.rows, b.cols, b.cols, 1}, tb, ldb);
-  dnnl_status_t st = dnnl_sgemm(ta, tb, a.rows, b.cols, a.cols, 1.f, x, lda, y, ldb, 0.f, c,
+  // Layouts oneDNN cannot read (steps in both dims, stride 0) are packed row-major first.
+  Mat<float> x = blas_layout(a, ta, lda) ? a : pack<float>(a, abuf);
+  Mat<float> y = blas_layout(b, tb, ldb) ? b : pack<float>(b, bbuf);
+  blas_layout(x, ta, lda);
+  blas_layout(y, tb, ldb);
+  dnnl_status_t st = dnnl_sgemm(ta, tb, a.rows, b.cols, a.cols, 1.f, x.p, lda, y.p, ldb, 0.f, c,
                                 std::max<int64_t>(b.cols, 1));
   if (st != dnnl_success)
     throw Error("[matmul] oneDNN sgemm failed with status " + std::to_string(int(st)));
