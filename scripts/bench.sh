@@ -37,6 +37,7 @@ done
 
 out=build/bench-results
 mkdir -p "$out"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 export OMP_NUM_THREADS="$threads"
 nabla_json=() torch_json=()
 for b in build/bench/*_bench; do
@@ -44,6 +45,7 @@ for b in build/bench/*_bench; do
   echo "== $b" >&2
   "$b" --benchmark_filter="$filter" --benchmark_repetitions="$reps" \
     --benchmark_report_aggregates_only=true --benchmark_format=json \
+    --benchmark_min_warmup_time=0.2 --benchmark_enable_random_interleaving=true \
     --benchmark_out="$out/$name.nabla.json" --benchmark_out_format=json >/dev/null
   nabla_json+=("$out/$name.nabla.json")
   if [[ -n "$py" && -f "bench/torch/$name.py" ]]; then
@@ -53,6 +55,8 @@ for b in build/bench/*_bench; do
   fi
 done
 
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%Y-%m-%d)"
-echo "load average while running: $(cut -d' ' -f1-3 /proc/loadavg)"
+cpu() { lscpu | sed -n "s/^$1: *//p"; }
+echo "machine: $(cpu 'Model name') (family $(cpu 'CPU family'), model $(cpu 'Model')), $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "load average at the start: $load_before"
+echo "nabla: OMP_NUM_THREADS=$threads; load average at the end (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg)"
 "${py:-python3}" bench/compare.py --nabla "${nabla_json[@]}" ${torch_json[@]:+--torch "${torch_json[@]}"}
