@@ -17,9 +17,17 @@ import re
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
+def order_key(name):
+    """BM_Sgemm/512 -> ("BM_Sgemm", 512): groups a benchmark's sizes, smallest first."""
+    base, _, arg = name.partition("/")
+    return (base, int(arg) if arg.isdigit() else 0)
+
+
 def load_nabla(paths):
+    """Rows per benchmark name, grouped by file (random interleaving shuffles the runs)."""
     rows = {}
     for path in paths:
+        file_rows = {}
         with open(path) as f:
             data = json.load(f)
         for b in data["benchmarks"]:
@@ -31,8 +39,10 @@ def load_nabla(paths):
                 if key in b:
                     entry[key] = b[key]
             # A median aggregate wins over single iterations of the same name.
-            if b.get("run_type") == "aggregate" or name not in rows:
-                rows[name] = entry
+            if b.get("run_type") == "aggregate" or name not in file_rows:
+                file_rows[name] = entry
+        for name in sorted(file_rows, key=order_key):
+            rows[name] = file_rows[name]
     return rows
 
 

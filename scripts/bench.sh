@@ -56,7 +56,7 @@ for b in build/bench/*_bench; do
 done
 
 cpu() { lscpu | sed -n "s/^$1: *//p"; }
-echo "machine: $(cpu 'Model name') (family $(cpu 'CPU family'), model $(cpu 'Model')), $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(cpu 'Model name') (family $(cpu 'CPU family'), model $(cpu 'Model')), $(getconf _NPROCESSORS_ONLN) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "load average at the start: $load_before"
 echo "nabla: OMP_NUM_THREADS=$threads; load average at the end (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg)"
 "${py:-python3}" bench/compare.py --nabla "${nabla_json[@]}" ${torch_json[@]:+--torch "${torch_json[@]}"}
