@@ -1,6 +1,5 @@
 // Per-op eager dispatch cost on 16-element tensors (DESIGN.md target: <= 0.5 us from C++).
 #include <benchmark/benchmark.h>
-
 #include <nabla/nabla.h>
 
 namespace nb = nabla;

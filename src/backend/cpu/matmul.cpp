@@ -119,13 +119,17 @@ Batches plan_batches(const Node& a, const Node& b, const Node& out) {
   return p;
 }
 
-// Runs fn(i) for each batch: in parallel over batches when each product is small (the GEMM
-// inside then runs on one thread), else in turn with the GEMM using every thread.
+// Runs fn(i) for each batch. One parallel region over the batches (each GEMM then runs on
+// one thread) when the products are small or there are enough of them to share out evenly:
+// that costs one fork/join instead of one per product. Otherwise the products run in turn,
+// each GEMM using every thread.
 template <class F>
 void for_each_batch(const Batches& p, F&& fn) {
   int64_t work = std::max<int64_t>(1, p.M * p.N * std::max<int64_t>(p.K, 1));
-  constexpr int64_t kSmall = 1 << 18;
-  if (p.count > 1 && work < kSmall) {
+  constexpr int64_t kSmall = 1 << 18, kLarge = int64_t(1) << 27;
+  int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  bool across = p.count > 1 && (work < kSmall || (p.count >= 2 * threads && work < kLarge));
+  if (across) {
     parallel_for(p.count, std::max<int64_t>(1, kSmall / work / 4), [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) fn(i);
     });
@@ -152,12 +156,12 @@ void sgemm(const Mat<float>& a, const Mat<float>& b, float* c) {
   thread_local std::vector<float> abuf, bbuf;
   char ta, tb;
   int64_t lda, ldb;
-  const float *x = a.p, *y = b.p;
-  if (!blas_layout(a, ta, lda))
-    blas_layout(Mat<float>{x = pack<float>(a, abuf).p, a.rows, a.cols, a.cols, 1}, ta, lda);
-  if (!blas_layout(b, tb, ldb))
-    blas_layout(Mat<float>{y = pack<float>(b, bbuf).p, b.rows, b.cols, b.cols, 1}, tb, ldb);
-  dnnl_status_t st = dnnl_sgemm(ta, tb, a.rows, b.cols, a.cols, 1.f, x, lda, y, ldb, 0.f, c,
+  // Layouts oneDNN cannot read (steps in both dims, stride 0) are packed row-major first.
+  Mat<float> x = blas_layout(a, ta, lda) ? a : pack<float>(a, abuf);
+  Mat<float> y = blas_layout(b, tb, ldb) ? b : pack<float>(b, bbuf);
+  blas_layout(x, ta, lda);
+  blas_layout(y, tb, ldb);
+  dnnl_status_t st = dnnl_sgemm(ta, tb, a.rows, b.cols, a.cols, 1.f, x.p, lda, y.p, ldb, 0.f, c,
                                 std::max<int64_t>(b.cols, 1));
   if (st != dnnl_success)
     throw Error("[matmul] oneDNN sgemm failed with status " + std::to_string(int(st)));
