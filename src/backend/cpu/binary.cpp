@@ -8,15 +8,33 @@ namespace {
 
 template <class T, class F>
 KernelFn binary_kernel() {
-  return [](const KernelArgs& a) {
-    elementwise<T, T, T>(a.out, {a.inputs[0], a.inputs[1]}, F{});
-  };
+  return [](const KernelArgs& a) { elementwise<T, T, T>(a.out, {a.inputs[0], a.inputs[1]}, F{}); };
 }
 
-struct AddF { template <class C> C operator()(C x, C y) const { return C(x + y); } };
-struct SubF { template <class C> C operator()(C x, C y) const { return C(x - y); } };
-struct MulF { template <class C> C operator()(C x, C y) const { return C(x * y); } };
-struct DivF { template <class C> C operator()(C x, C y) const { return C(x / y); } };
+struct AddF {
+  template <class C>
+  C operator()(C x, C y) const {
+    return C(x + y);
+  }
+};
+struct SubF {
+  template <class C>
+  C operator()(C x, C y) const {
+    return C(x - y);
+  }
+};
+struct MulF {
+  template <class C>
+  C operator()(C x, C y) const {
+    return C(x * y);
+  }
+};
+struct DivF {
+  template <class C>
+  C operator()(C x, C y) const {
+    return C(x / y);
+  }
+};
 
 const bool registered = [] {
   for_each_numeric_dtype([]<class T>() {

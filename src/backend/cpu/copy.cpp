@@ -11,14 +11,17 @@ namespace {
 
 template <class From, class To>
 To convert(compute_t<From> v) {
-  if constexpr (std::is_same_v<To, bool>) return v != compute_t<From>(0);
-  else return To(compute_t<To>(v));
+  if constexpr (std::is_same_v<To, bool>)
+    return v != compute_t<From>(0);
+  else
+    return To(compute_t<To>(v));
 }
 
 template <class From>
 void astype_kernel(const KernelArgs& a) {
   visit_dtype(a.out.dtype, [&]<class To>() {
-    elementwise<To, From>(a.out, {a.inputs[0]}, [](compute_t<From> v) { return convert<From, To>(v); });
+    elementwise<To, From>(a.out, {a.inputs[0]},
+                          [](compute_t<From> v) { return convert<From, To>(v); });
   });
 }
 

@@ -16,7 +16,9 @@ void arange_kernel(const KernelArgs& a) {
 }
 
 const bool registered = [] {
-  for_each_numeric_dtype([]<class T>() { register_kernel("arange", DeviceType::cpu, dtype_of_v<T>, arange_kernel<T>); });
+  for_each_numeric_dtype([]<class T>() {
+    register_kernel("arange", DeviceType::cpu, dtype_of_v<T>, arange_kernel<T>);
+  });
   return true;
 }();
 

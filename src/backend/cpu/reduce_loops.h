@@ -56,7 +56,7 @@ struct DimList {
 
 // exp for float: Cephes' range reduction and degree-6 polynomial (about 1 ulp), branch-free
 // so that loops calling it vectorise. Results below the smallest normal float flush to 0.
-inline float fast_exp(float x) {
+[[gnu::always_inline]] inline float fast_exp(float x) {
   float xc = std::min(std::max(x, -87.33f), 88.72f);                  // NaN passes through both
   float k = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
   float r = xc - k * 0.693359375f;
