@@ -198,3 +198,20 @@ TEST(Reduce, NormAtZeroHasZeroGradient) {
   nb::norm(x).backward();
   EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{0, 0, 0}));
 }
+
+TEST(Reduce, NaNPropagatesThroughEveryPath) {
+  // Long rows and columns take the vectorised paths; NaN early or late must survive them.
+  for (int64_t at : {int64_t(0), int64_t(5), int64_t(61)}) {
+    std::vector<float> v(64 * 40, 1.0f);
+    v[std::size_t(at * 40 + 3)] = kNaN;  // row `at`, column 3
+    auto x = nb::tensor(v, {64, 40});
+    auto cols = nb::max(x, {0}).to_vector<float>();
+    auto mins = nb::min(x, {0}).to_vector<float>();
+    for (std::size_t c = 0; c < 40; ++c) {
+      EXPECT_EQ(std::isnan(cols[c]), c == 3) << at << " " << c;
+      EXPECT_EQ(std::isnan(mins[c]), c == 3) << at << " " << c;
+    }
+    auto rows = nb::max(x.t().contiguous(), {1}).to_vector<float>();
+    for (std::size_t c = 0; c < 40; ++c) EXPECT_EQ(std::isnan(rows[c]), c == 3);
+  }
+}

@@ -112,8 +112,39 @@ template <class T, bool Max>
 struct ExtremumOutR : ExtremumR<compute_t<T>, Max> {
   T finish(compute_t<T> v, int64_t) const { return T(v); }
 };
+// Four rows into column accumulators: the vmaxps form, then NaN from either side kept.
+template <class C, bool Max>
+void extremum_rows4(C* acc, const C* r0, const C* r1, const C* r2, const C* r3, int64_t cb,
+                    int64_t ce) {
+  typedef C V __attribute__((vector_size(32)));
+  constexpr int W = int(32 / sizeof(C));
+  auto fold = [](V a, V v) {
+    V m = Max ? (a > v ? a : v) : (a < v ? a : v);  // takes v when v is NaN
+    return a != a ? a : m;
+  };
+  ExtremumR<C, Max> r;
+  int64_t c = cb;
+  for (; c + W <= ce; c += W) {
+    V a, v0, v1, v2, v3;
+    std::memcpy(&a, acc + (c - cb), sizeof(V));
+    std::memcpy(&v0, r0 + c, sizeof(V));
+    std::memcpy(&v1, r1 + c, sizeof(V));
+    std::memcpy(&v2, r2 + c, sizeof(V));
+    std::memcpy(&v3, r3 + c, sizeof(V));
+    a = fold(fold(fold(fold(a, v0), v1), v2), v3);
+    std::memcpy(acc + (c - cb), &a, sizeof(V));
+  }
+  for (; c < ce; ++c)
+    acc[c - cb] =
+        r.step(r.step(r.step(r.step(acc[c - cb], r0[c], 0), r1[c], 0), r2[c], 0), r3[c], 0);
+}
+
 template <class T, bool Max>
 struct FastExtremumR : ExtremumOutR<T, Max> {
+  void rows4(T* acc, const T* r0, const T* r1, const T* r2, const T* r3, int64_t cb,
+             int64_t ce) const {
+    extremum_rows4<T, Max>(acc, r0, r1, r2, r3, cb, ce);
+  }
   T span(T start, const T* q, int64_t b, int64_t e) const {
     return extremum_span<T, Max>(start, q, b, e);
   }

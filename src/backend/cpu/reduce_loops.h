@@ -3,6 +3,8 @@
 // where C is the input's compute type and index the row-major position among the reduced
 // elements. A reducer may instead provide Acc init(int64_t out_index) to start each output
 // from per-output state (a precomputed mean or maximum), and Out finish(Acc, n, out_index).
+// Optional fast forms: Acc span(start, q, b, e) reduces a unit-stride range; rows4(acc, r0..r3,
+// cb, ce) folds four rows into acc[0 .. ce - cb) from columns [cb, ce).
 // Paths: innermost reduced dim contiguous (row reduction, independent lane accumulators so
 // the loop vectorises), innermost kept dim contiguous (column reduction: rows streamed into
 // a block of accumulators), and a general strided walk. All split their work over threads.
@@ -56,7 +58,7 @@ struct DimList {
 
 // exp for float: Cephes' range reduction and degree-6 polynomial (about 1 ulp), branch-free
 // so that loops calling it vectorise. Results below the smallest normal float flush to 0.
-inline float fast_exp(float x) {
+[[gnu::always_inline]] inline float fast_exp(float x) {
   float xc = std::min(std::max(x, -87.33f), 88.72f);                  // NaN passes through both
   float k = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
   float r = xc - k * 0.693359375f;
@@ -185,6 +187,10 @@ void reduce(Node& out, const Node& in, const std::vector<bool>& reduced, R r) {
         for (; j + 4 <= nred; j += 4) {  // four rows per pass: a quarter of the accumulator traffic
           const In *r0 = base + red.offset(j), *r1 = base + red.offset(j + 1),
                    *r2 = base + red.offset(j + 2), *r3 = base + red.offset(j + 3);
+          if constexpr (requires { r.rows4(a, r0, r1, r2, r3, cb, ce); }) {
+            r.rows4(a, r0, r1, r2, r3, cb, ce);  // the reducer's own vector code
+            continue;
+          }
           for (int64_t c = cb; c < ce; ++c) {
             Acc v = r.step(a[c - cb], C(r0[c]), j);
             v = r.step(v, C(r1[c]), j + 1);

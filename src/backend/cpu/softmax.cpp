@@ -40,38 +40,55 @@ struct PairDims {
 
 constexpr int kL = 16;
 
+// The a > v ? a : v form maps to vmaxps (NaN rows give NaN through the exp sum anyway).
 template <class T, class C = compute_t<T>>
 C line_max(const T* q, int64_t n) {
   C lanes[kL];
   for (C& l : lanes) l = -std::numeric_limits<C>::infinity();
   int64_t i = 0;
   for (; i + kL <= n; i += kL)
-    for (int l = 0; l < kL; ++l) lanes[l] = C(q[i + l]) > lanes[l] ? C(q[i + l]) : lanes[l];
-  for (; i < n; ++i) lanes[0] = C(q[i]) > lanes[0] ? C(q[i]) : lanes[0];
+    for (int l = 0; l < kL; ++l) lanes[l] = lanes[l] > C(q[i + l]) ? lanes[l] : C(q[i + l]);
+  for (; i < n; ++i) lanes[0] = lanes[0] > C(q[i]) ? lanes[0] : C(q[i]);
   C m = lanes[0];
-  for (int l = 1; l < kL; ++l) m = lanes[l] > m ? lanes[l] : m;
+  for (int l = 1; l < kL; ++l) m = m > lanes[l] ? m : lanes[l];
   return m;
 }
 
-// Sum of exp(q - m), also stored into w when Write.
-template <bool Write, class T, class C = compute_t<T>>
-C line_exp_sum(const T* q, int64_t n, C m, T* w) {
+template <class C>
+C line_sum(const C* w, int64_t n) {
   C lanes[kL] = {};
   int64_t i = 0;
   for (; i + kL <= n; i += kL)
-    for (int l = 0; l < kL; ++l) {
-      C e = fast_exp(C(C(q[i + l]) - m));
-      if constexpr (Write) w[i + l] = e;
-      lanes[l] += e;
-    }
-  for (; i < n; ++i) {
-    C e = fast_exp(C(C(q[i]) - m));
-    if constexpr (Write) w[i] = e;
-    lanes[0] += e;
-  }
+    for (int l = 0; l < kL; ++l) lanes[l] += w[i + l];
+  for (; i < n; ++i) lanes[0] += w[i];
   C s = 0;
   for (int l = 0; l < kL; ++l) s += lanes[l];
   return s;
+}
+
+// w[i] = exp(q[i] - m) as a plain map loop (which vectorises where a fused sum does not).
+template <class T, class C>
+void line_exp(const T* q, int64_t n, C m, C* w) {
+  for (int64_t i = 0; i < n; ++i) w[i] = fast_exp(C(C(q[i]) - m));
+}
+
+// Sum of exp(q - m), also stored into w when Write (w then has the compute type).
+template <bool Write, class T, class C = compute_t<T>>
+C line_exp_sum(const T* q, int64_t n, C m, T* w) {
+  if constexpr (Write) {
+    line_exp(q, n, m, w);
+    return line_sum(w, n);
+  } else {
+    constexpr int64_t kChunk = 1024;
+    C buf[kChunk];
+    C s = 0;
+    for (int64_t b = 0; b < n; b += kChunk) {
+      int64_t len = std::min(kChunk, n - b);
+      line_exp(q + b, len, m, buf);
+      s += line_sum(buf, len);
+    }
+    return s;
+  }
 }
 
 template <class T, bool Log>
@@ -212,6 +229,28 @@ void logsumexp_kernel(const KernelArgs& a) {
   const Node& in = *a.inputs[0];
   std::vector<bool> mask(in.shape.size(), false);
   for (int64_t ax : a.attrs.get<Shape>("axes")) mask[std::size_t(ax)] = true;
+  DimList kept, red;
+  for (std::size_t d = 0; d < mask.size(); ++d)
+    (mask[d] ? red : kept).add(in.shape[d], in.strides[d]);
+  if (red.n == 1 && red.stride[0] == 1 &&
+      in.numel() > 0) {  // unit-stride lines: the softmax passes
+    const int64_t n = red.size[0];
+    const T* p = in.ptr<T>();
+    T* o = a.out.ptr<T>();
+    parallel_for(kept.numel(), std::max<int64_t>(1, kGrain / n), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const T* q = p + kept.offset(i);
+        C m = line_max(q, n);
+        if (m != m) {
+          o[i] = T(m);
+          continue;
+        }
+        C shift = std::isinf(m) ? C(0) : m;
+        o[i] = T(std::log(line_exp_sum<false>(q, n, shift, static_cast<T*>(nullptr))) + shift);
+      }
+    });
+    return;
+  }
   Tensor maxima = make_empty(a.out.shape, dtype_of_v<C>);
   reduce<T, C>(*maxima.node(), in, mask, MaxR<C>{});
   struct State {
