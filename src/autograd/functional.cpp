@@ -20,6 +20,12 @@ Tensor track(const Tensor& x) {
   return x.detach().requires_grad_();
 }
 
+// vjp and jvp take any primals; only floating ones are differentiated.
+Tensor track_floating(const Tensor& x) {
+  if (!x.defined()) throw ValueError("[grad] an input is undefined");
+  return is_floating(x.dtype()) ? track(x) : x;
+}
+
 bool any_tracked_outside(const std::vector<Tensor>& xs) {
   for (const Tensor& x : xs)
     if (x.requires_grad()) return true;
@@ -128,7 +134,7 @@ std::pair<Tensor, std::vector<Tensor>> vjp(const MultiFn& f, const std::vector<T
                                            const Tensor& cotangent) {
   EnableGradGuard on;
   std::vector<Tensor> xs;
-  for (const Tensor& p : primals) xs.push_back(track(p));
+  for (const Tensor& p : primals) xs.push_back(track_floating(p));
   Tensor y = f(xs);
   if (cotangent.shape() != y.shape())
     throw ShapeError("[vjp] cotangent of shape " + shape_str(cotangent.shape()) + " for output of shape " +
@@ -137,7 +143,7 @@ std::pair<Tensor, std::vector<Tensor>> vjp(const MultiFn& f, const std::vector<T
   bool outer = any_tracked_outside(primals) || cotangent.requires_grad();
   if (y.requires_grad())
     g = gradients({y}, xs, {cotangent}, {.retain_graph = true, .create_graph = outer, .allow_unused = true});
-  for (std::size_t i = 0; i < g.size(); ++i) g[i] = zeros_if_undefined(g[i], xs[i]);
+  for (std::size_t i = 0; i < g.size(); ++i) g[i] = is_floating(xs[i].dtype()) ? zeros_if_undefined(g[i], xs[i]) : Tensor();
   return {outer ? y : y.detach(), g};
 }
 
@@ -151,17 +157,24 @@ std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& prima
                        " but its primal has " + shape_str(primals[i].shape()));
   EnableGradGuard on;
   std::vector<Tensor> xs;
-  for (const Tensor& p : primals) xs.push_back(track(p));
+  for (const Tensor& p : primals) xs.push_back(track_floating(p));
   Tensor y = f(xs);
   if (!y.requires_grad()) return {y.detach(), zeros_like(y)};
   // u is a dummy cotangent: g(u) = u^T J is linear in u, and d<g(u), t>/du = J t.
   Tensor u = zeros_like(y).requires_grad_();
-  std::vector<Tensor> g = gradients({y}, xs, {u}, {.retain_graph = true, .create_graph = true, .allow_unused = true});
+  std::vector<Tensor> wrt;
+  std::vector<std::size_t> which;
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    if (xs[i].requires_grad() || !xs[i].is_concrete()) {
+      wrt.push_back(xs[i]);
+      which.push_back(i);
+    }
+  std::vector<Tensor> g = gradients({y}, wrt, {u}, {.retain_graph = true, .create_graph = true, .allow_unused = true});
   std::vector<Tensor> outs, seeds;
   for (std::size_t i = 0; i < g.size(); ++i)
     if (g[i].defined() && g[i].requires_grad()) {
       outs.push_back(g[i]);
-      seeds.push_back(tangents[i].astype(g[i].dtype()));
+      seeds.push_back(tangents[which[i]].astype(g[i].dtype()));
     }
   if (outs.empty()) return {y.detach(), zeros_like(y)};
   Tensor t = gradients(outs, {u}, seeds, {.allow_unused = true})[0];

@@ -1,0 +1,216 @@
+// Layers. Defaults (initialisation included) follow torch.nn, so weights move between the
+// two and training behaves the same.
+#pragma once
+#include <string>
+
+#include "nabla/nn/module.h"
+
+namespace nabla::nn {
+
+// y = x W^T + b; W is (out, in).
+class Linear : public Module {
+ public:
+  Linear(int64_t in_features, int64_t out_features, bool bias = true);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  Tensor weight, bias;
+
+ private:
+  int64_t in_, out_;
+};
+
+struct ConvOptions {
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t dilation = 1;
+  int64_t groups = 1;
+  bool bias = true;
+  bool same = false;  // pad so the output keeps the input's size (stride 1)
+};
+
+// Input (N, C, L); weight (out, in/groups, k).
+class Conv1d : public Module {
+ public:
+  Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, ConvOptions options = {});
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  Tensor weight, bias;
+
+ private:
+  int64_t in_, out_, k_;
+  ConvOptions o_;
+};
+
+// Input (N, C, H, W); weight (out, in/groups, k, k).
+class Conv2d : public Module {
+ public:
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, ConvOptions options = {});
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  Tensor weight, bias;
+
+ private:
+  int64_t in_, out_, k_;
+  ConvOptions o_;
+};
+
+// stride defaults to the kernel size.
+class MaxPool2d : public Module {
+ public:
+  explicit MaxPool2d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  int64_t k_, s_, p_;
+};
+
+class AvgPool2d : public Module {
+ public:
+  explicit AvgPool2d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  int64_t k_, s_, p_;
+};
+
+class AdaptiveAvgPool2d : public Module {
+ public:
+  explicit AdaptiveAvgPool2d(Shape output_size);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  Shape size_;
+};
+
+// Flattens dims start..end (default: all but the batch dim).
+class Flatten : public Module {
+ public:
+  explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1) : start_(start_dim), end_(end_dim) {}
+  Tensor forward(const Tensor& x) override { return x.flatten(start_, end_); }
+  std::string describe() const override { return "Flatten"; }
+
+ private:
+  int64_t start_, end_;
+};
+
+// Splits dim into `sizes`.
+class Unflatten : public Module {
+ public:
+  Unflatten(int64_t dim, Shape sizes) : dim_(dim), sizes_(std::move(sizes)) {}
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "Unflatten"; }
+
+ private:
+  int64_t dim_;
+  Shape sizes_;
+};
+
+// Zeroes elements with probability p in training and scales the rest by 1/(1-p).
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  double p_;
+};
+
+class Identity : public Module {
+ public:
+  Tensor forward(const Tensor& x) override { return x; }
+  std::string describe() const override { return "Identity"; }
+};
+
+// A lookup table of num_embeddings vectors; input: int64 indices of any shape.
+class Embedding : public Module {
+ public:
+  Embedding(int64_t num_embeddings, int64_t embedding_dim);
+  Tensor forward(const Tensor& indices) override;
+  std::string describe() const override;
+  Tensor weight;
+};
+
+// Activations as modules.
+#define NABLA_ACTIVATION_MODULE(Name)            \
+  class Name : public Module {                   \
+   public:                                       \
+    Tensor forward(const Tensor& x) override;    \
+    std::string describe() const override { return #Name; } \
+  };
+NABLA_ACTIVATION_MODULE(ReLU)
+NABLA_ACTIVATION_MODULE(Sigmoid)
+NABLA_ACTIVATION_MODULE(Tanh)
+NABLA_ACTIVATION_MODULE(SELU)
+NABLA_ACTIVATION_MODULE(SiLU)
+NABLA_ACTIVATION_MODULE(Mish)
+#undef NABLA_ACTIVATION_MODULE
+
+class LeakyReLU : public Module {
+ public:
+  explicit LeakyReLU(double negative_slope = 0.01) : slope_(negative_slope) {}
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "LeakyReLU"; }
+
+ private:
+  double slope_;
+};
+class ELU : public Module {
+ public:
+  explicit ELU(double alpha = 1.0) : alpha_(alpha) {}
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "ELU"; }
+
+ private:
+  double alpha_;
+};
+class GELU : public Module {
+ public:
+  explicit GELU(std::string approximate = "none") : approximate_(std::move(approximate)) {}
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "GELU"; }
+
+ private:
+  std::string approximate_;
+};
+class Softplus : public Module {
+ public:
+  explicit Softplus(double beta = 1, double threshold = 20) : beta_(beta), threshold_(threshold) {}
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "Softplus"; }
+
+ private:
+  double beta_, threshold_;
+};
+class Hardtanh : public Module {
+ public:
+  explicit Hardtanh(double min_val = -1, double max_val = 1) : lo_(min_val), hi_(max_val) {}
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "Hardtanh"; }
+
+ private:
+  double lo_, hi_;
+};
+class Softmax : public Module {
+ public:
+  explicit Softmax(int64_t dim = -1) : dim_(dim) {}
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "Softmax"; }
+
+ private:
+  int64_t dim_;
+};
+class LogSoftmax : public Module {
+ public:
+  explicit LogSoftmax(int64_t dim = -1) : dim_(dim) {}
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "LogSoftmax"; }
+
+ private:
+  int64_t dim_;
+};
+
+}  // namespace nabla::nn

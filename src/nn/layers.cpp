@@ -1,0 +1,140 @@
+#include "nabla/nn/layers.h"
+
+#include <cmath>
+
+#include "nabla/nabla.h"
+#include "nabla/nn/init.h"
+
+namespace nabla::nn {
+namespace {
+
+std::string dims(std::initializer_list<std::pair<const char*, int64_t>> kv) {
+  std::string s;
+  for (auto& [k, v] : kv) s += (s.empty() ? "" : ", ") + std::string(k) + "=" + std::to_string(v);
+  return s;
+}
+
+void check_positive(const char* layer, std::initializer_list<std::pair<const char*, int64_t>> kv) {
+  for (auto& [k, v] : kv)
+    if (v <= 0) throw ValueError(std::string("[") + layer + "] " + k + " must be positive, got " + std::to_string(v));
+}
+
+// torch's default for Linear and Conv: kaiming_uniform(a=sqrt(5)) for the weight, and
+// uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias.
+void default_init(Tensor& w, Tensor& b) {
+  init::kaiming_uniform_(w, std::sqrt(5.0));
+  if (b.defined()) {
+    double bound = 1 / std::sqrt(double(init::fans(w).first));
+    init::uniform_(b, -bound, bound);
+  }
+}
+
+}  // namespace
+
+Linear::Linear(int64_t in, int64_t out, bool with_bias) : in_(in), out_(out) {
+  check_positive("Linear", {{"in_features", in}, {"out_features", out}});
+  weight = register_parameter("weight", empty({out, in}));
+  if (with_bias) bias = register_parameter("bias", empty({out}));
+  default_init(weight, bias);
+}
+
+Tensor Linear::forward(const Tensor& x) {
+  if (x.ndim() == 0 || x.size(-1) != in_)
+    throw ShapeError("[Linear] expects inputs with last dim " + std::to_string(in_) + ", got shape " + shape_str(x.shape()));
+  Tensor y = matmul(x, weight.t());
+  return bias.defined() ? y + bias : y;
+}
+std::string Linear::describe() const { return "Linear(" + dims({{"in", in_}, {"out", out_}}) + ")"; }
+
+Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, ConvOptions o) : in_(in), out_(out), k_(k), o_(o) {
+  check_positive("Conv1d", {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
+  if (in % o.groups || out % o.groups) throw ValueError("[Conv1d] channels must be divisible by groups=" + std::to_string(o.groups));
+  weight = register_parameter("weight", empty({out, in / o.groups, k}));
+  if (o.bias) bias = register_parameter("bias", empty({out}));
+  default_init(weight, bias);
+}
+Tensor Conv1d::forward(const Tensor& x) {
+  return conv1d(x, weight, bias,
+                {.stride = o_.stride, .padding = o_.padding, .dilation = o_.dilation, .groups = o_.groups, .same = o_.same});
+}
+std::string Conv1d::describe() const { return "Conv1d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")"; }
+
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, ConvOptions o) : in_(in), out_(out), k_(k), o_(o) {
+  check_positive("Conv2d", {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
+  if (in % o.groups || out % o.groups) throw ValueError("[Conv2d] channels must be divisible by groups=" + std::to_string(o.groups));
+  weight = register_parameter("weight", empty({out, in / o.groups, k, k}));
+  if (o.bias) bias = register_parameter("bias", empty({out}));
+  default_init(weight, bias);
+}
+Tensor Conv2d::forward(const Tensor& x) {
+  return conv2d(x, weight, bias,
+                {.stride = {o_.stride, o_.stride}, .padding = {o_.padding, o_.padding},
+                 .dilation = {o_.dilation, o_.dilation}, .groups = o_.groups, .same = o_.same});
+}
+std::string Conv2d::describe() const { return "Conv2d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")"; }
+
+MaxPool2d::MaxPool2d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) { check_positive("MaxPool2d", {{"kernel_size", k}}); }
+Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, {k_, k_}, {s_, s_}, {p_, p_}); }
+std::string MaxPool2d::describe() const { return "MaxPool2d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+
+AvgPool2d::AvgPool2d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) { check_positive("AvgPool2d", {{"kernel_size", k}}); }
+Tensor AvgPool2d::forward(const Tensor& x) { return avg_pool2d(x, {k_, k_}, {s_, s_}, {p_, p_}); }
+std::string AvgPool2d::describe() const { return "AvgPool2d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+
+AdaptiveAvgPool2d::AdaptiveAvgPool2d(Shape size) : size_(std::move(size)) {}
+Tensor AdaptiveAvgPool2d::forward(const Tensor& x) { return adaptive_avg_pool2d(x, size_); }
+std::string AdaptiveAvgPool2d::describe() const { return "AdaptiveAvgPool2d" + shape_str(size_); }
+
+Tensor Unflatten::forward(const Tensor& x) {
+  int64_t d = normalize_axis(dim_, x.ndim(), "Unflatten");
+  Shape s;
+  for (int64_t i = 0; i < x.ndim(); ++i) {
+    if (i == d) {
+      for (int64_t v : sizes_) s.push_back(v);
+    } else {
+      s.push_back(x.size(i));
+    }
+  }
+  return x.reshape(s);
+}
+
+Dropout::Dropout(double p) : p_(p) {
+  if (!(p >= 0 && p < 1)) throw ValueError("[Dropout] p must be in [0, 1), got " + std::to_string(p));
+}
+Tensor Dropout::forward(const Tensor& x) {
+  if (!is_training() || p_ == 0) return x;
+  Tensor keep = bernoulli(1 - p_, x.shape(), x.dtype());
+  return x * keep * (1 / (1 - p_));
+}
+std::string Dropout::describe() const { return "Dropout(p=" + std::to_string(p_).substr(0, 4) + ")"; }
+
+Embedding::Embedding(int64_t n, int64_t dim) {
+  check_positive("Embedding", {{"num_embeddings", n}, {"embedding_dim", dim}});
+  weight = register_parameter("weight", empty({n, dim}));
+  init::normal_(weight);
+}
+Tensor Embedding::forward(const Tensor& idx) {
+  if (is_floating(idx.dtype()) || idx.dtype() == bool_)
+    throw DTypeError("[Embedding] indices must be integers, got " + std::string(dtype_name(idx.dtype())));
+  Tensor flat = index_select(weight, 0, idx.reshape({-1}));
+  Shape s = idx.shape();
+  s.push_back(weight.size(1));
+  return flat.reshape(s);
+}
+std::string Embedding::describe() const { return "Embedding(" + dims({{"n", weight.size(0)}, {"dim", weight.size(1)}}) + ")"; }
+
+Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
+Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
+Tensor SELU::forward(const Tensor& x) { return selu(x); }
+Tensor SiLU::forward(const Tensor& x) { return silu(x); }
+Tensor Mish::forward(const Tensor& x) { return mish(x); }
+Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, slope_); }
+Tensor ELU::forward(const Tensor& x) { return elu(x, alpha_); }
+Tensor GELU::forward(const Tensor& x) { return gelu(x, approximate_); }
+Tensor Softplus::forward(const Tensor& x) { return softplus(x, beta_, threshold_); }
+Tensor Hardtanh::forward(const Tensor& x) { return hardtanh(x, lo_, hi_); }
+Tensor Softmax::forward(const Tensor& x) { return softmax(x, dim_); }
+Tensor LogSoftmax::forward(const Tensor& x) { return log_softmax(x, dim_); }
+
+}  // namespace nabla::nn
