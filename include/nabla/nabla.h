@@ -24,3 +24,4 @@
 #include "nabla/random.h"
 #include "nabla/shape.h"
 #include "nabla/tensor.h"
+#include "nabla/train/train.h"
