@@ -5,13 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 jobs=$(nproc)
+stamp() { echo "== $(date +%T) $*"; }
+stamp "dependencies ready"
 
 rm -rf build-ci
 cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build-ci -j "$jobs"
+stamp "release build done"
 (cd build-ci && ctest -j "$jobs" --output-on-failure)
+stamp "release tests done"
 
 rm -rf build-asan
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNABLA_SANITIZE=ON -DNABLA_BUILD_BENCH=OFF
 cmake --build build-asan -j "$jobs" --target core_test op_table_test autograd_test io_test nn_test optim_test data_test train_test contract_test
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest -j "$jobs" --output-on-failure -E "install_consumer|oplist")
+stamp "sanitizer build done"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest -j "$jobs" --output-on-failure -E "install_consumer|oplist|example_")
+stamp "sanitizer tests done"
