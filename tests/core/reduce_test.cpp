@@ -175,6 +175,7 @@ TEST(Reduce, SecondOrderGradients) {
   auto s = nb::softmax(vec({0.1f, -0.4f, 0.7f}));
   auto gv = g.to_vector<float>(), sv = s.to_vector<float>();
   for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(gv[i], sv[i], 1e-6);
+  x.zero_grad();  // the gradient's graph refers back to x: break the cycle (as in PyTorch)
 }
 
 TEST(Reduce, OneHot) {
