@@ -1,5 +1,5 @@
-// DESIGN.md's public API block, as written; each issue adds its part. The symbolic lines
-// (placeholder, compile, symbolic gradients, jit) arrive with the compile issue.
+// DESIGN.md's public API block, as written; each issue adds its part. nb::compile and nb::jit
+// arrive with the compile issue.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -32,6 +32,9 @@ TEST(Contract, AutogradPart) {
   (x * x).sum().backward();                     // x.grad() == 2 * x
   auto dfdx = nb::grad([](const nb::Tensor& t) { return (t * t).sum(); });  // callable
   auto lse = nb::logsumexp(nb::tanh(m), {1}, false).mean();
+  auto A = nb::placeholder("A", {10});          // symbolic, as in the seed's sample
+  auto B = nb::placeholder("B", {10});
+  std::vector<nb::Tensor> dW = nb::gradients(nb::sum(A * B), {A});  // symbolic gradients
   { nb::NoGradGuard no_grad; auto best = nb::argmax(m, 1); auto p = nb::permutation(100);
     EXPECT_EQ(best.shape(), nb::Shape{4});
     EXPECT_EQ(p.numel(), 100); }
@@ -39,6 +42,9 @@ TEST(Contract, AutogradPart) {
   EXPECT_EQ(x.grad().to_vector<float>(), (x * 2).to_vector<float>());
   EXPECT_EQ(dfdx(x.detach()).to_vector<float>(), (x * 2).to_vector<float>());
   EXPECT_EQ(lse.ndim(), 0);
+  ASSERT_EQ(dW.size(), 1u);
+  EXPECT_FALSE(dW[0].is_concrete());  // a graph node: d sum(A*B) / dA = B, built from ops
+  EXPECT_EQ(dW[0].shape(), nb::Shape{10});
 }
 
 TEST(Contract, NnPart) {

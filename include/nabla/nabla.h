@@ -23,5 +23,6 @@
 #include "nabla/optim/schedule.h"
 #include "nabla/random.h"
 #include "nabla/shape.h"
+#include "nabla/symbolic.h"
 #include "nabla/tensor.h"
 #include "nabla/train/train.h"
