@@ -3,11 +3,12 @@
 // python3-torch; skipped where it is not installed).
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+
+#include "torch/reference.h"
 
 #include <nabla/nabla.h>
 
@@ -18,14 +19,7 @@ using nlohmann::json;
 namespace {
 
 json reference() {
-  static json ref = [] {
-    std::string cmd = "/usr/bin/python3 " NABLA_SOURCE_DIR "/tests/torch/functions_reference.py 2>/dev/null";
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-    std::string out;
-    char buf[65536];
-    while (pipe && fgets(buf, sizeof buf, pipe.get())) out += buf;
-    return out.empty() ? json() : json::parse(out);
-  }();
+  static json ref = nabla::testing::torch_reference("functions_reference.py");
   return ref;
 }
 

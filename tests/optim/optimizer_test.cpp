@@ -2,9 +2,10 @@
 // Debian's python3-torch; skipped where it is not installed).
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+
+#include "torch/reference.h"
 
 #include <nabla/nabla.h>
 #include <nabla/optim/optimizer.h>
@@ -15,14 +16,7 @@ namespace optim = nabla::optim;
 namespace {
 
 nlohmann::json torch_reference() {
-  static nlohmann::json ref = [] {
-    std::string cmd = "/usr/bin/python3 " NABLA_SOURCE_DIR "/tests/torch/optim_reference.py 2>/dev/null";
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-    std::string out;
-    char buf[4096];
-    while (pipe && fgets(buf, sizeof buf, pipe.get())) out += buf;
-    return out.empty() ? nlohmann::json() : nlohmann::json::parse(out);
-  }();
+  static nlohmann::json ref = nabla::testing::torch_reference("optim_reference.py");
   return ref;
 }
 
