@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backend/cpu/loops.h"
+#include "backend/cpu/unary_functors.h"
 
 namespace nabla::cpu {
 
@@ -56,26 +57,8 @@ struct DimList {
   }
 };
 
-// exp for float: Cephes' range reduction and degree-6 polynomial (about 1 ulp), branch-free
-// so that loops calling it vectorise. Results below the smallest normal float flush to 0.
-[[gnu::always_inline]] inline float fast_exp(float x) {
-  float xc = std::min(std::max(x, -87.33f), 88.72f);                  // NaN passes through both
-  float k = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
-  float r = xc - k * 0.693359375f;
-  r = r - k * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float y = p * r * r + r + 1.0f;
-  // 2^k as 2^(k-1) * 2 so that k = 128 does not overflow the exponent field.
-  float scale = std::bit_cast<float>((int32_t(k) + 126) << 23);
-  y = y * scale * 2.0f;
-  y = x < -87.33f ? 0.0f : y;
-  return x > 88.72f ? std::numeric_limits<float>::infinity() : y;
-}
+// exp in the reductions (softmax, logsumexp): the unary family's vectorisable float exp.
+[[gnu::always_inline]] inline float fast_exp(float x) { return exp_float(x); }
 inline double fast_exp(double x) { return std::exp(x); }
 
 namespace detail {
