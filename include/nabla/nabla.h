@@ -6,6 +6,7 @@
 #include "nabla/dlpack.h"
 #include "nabla/dtype.h"
 #include "nabla/error.h"
+#include "nabla/io/checkpoint.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/memory.h"
 #include "nabla/nn/nn.h"

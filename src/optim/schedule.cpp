@@ -5,6 +5,8 @@
 #include <limits>
 #include <numbers>
 
+#include "nabla/ops/creation.h"
+
 namespace nabla::optim {
 
 LRScheduler::LRScheduler(Optimizer& opt) : opt_(opt) {
@@ -25,6 +27,41 @@ std::vector<double> LRScheduler::last_lr() const {
   std::vector<double> v;
   for (auto& g : opt_.param_groups()) v.push_back(g.lr);
   return v;
+}
+
+namespace {
+
+// The value of `key` in `state` as one number; ValueError naming the scheduler and the key.
+const Tensor& entry(const TensorMap& state, const std::string& key, const char* who) {
+  auto it = state.find(key);
+  if (it == state.end()) throw ValueError(std::string("[") + who + "::load_state_dict] missing key '" + key + "'");
+  if (!it->second.defined() || it->second.numel() != 1)
+    throw ValueError(std::string("[") + who + "::load_state_dict] '" + key + "' must hold one value");
+  return it->second;
+}
+
+}  // namespace
+
+TensorMap LRScheduler::state_dict() const {
+  TensorMap m{{"last_epoch", full({}, double(epoch_), int64)}};
+  for (std::size_t g = 0; g < base_.size(); ++g) m["base_lr." + std::to_string(g)] = full({}, base_[g], float64);
+  return m;
+}
+
+void LRScheduler::load_state_dict(const TensorMap& state) {
+  const char* who = "LRScheduler";
+  std::vector<double> base(opt_.param_groups().size());
+  for (std::size_t g = 0; g < base.size(); ++g)
+    base[g] = entry(state, "base_lr." + std::to_string(g), who).item<double>();
+  for (const auto& [key, t] : state) {
+    const bool known = key == "last_epoch" || (key.rfind("base_lr.", 0) == 0 &&
+                                               key.size() > 8 && key.size() < 18 &&
+                                               key.find_first_not_of("0123456789", 8) == std::string::npos &&
+                                               std::stoull(key.substr(8)) < base.size());
+    if (!known) throw ValueError(std::string("[") + who + "::load_state_dict] unexpected key '" + key + "'");
+  }
+  epoch_ = entry(state, "last_epoch", who).item<int64_t>();
+  base_ = std::move(base);
 }
 
 StepLR::StepLR(Optimizer& opt, int64_t step_size, double gamma) : LRScheduler(opt), step_size_(step_size), gamma_(gamma) {
@@ -94,6 +131,22 @@ double OneCycleLR::lr_at(double, int64_t e) const {
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& opt, PlateauOptions o)
     : opt_(opt), o_(o), best_(o.maximize ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity()) {
   if (o.factor >= 1 || o.factor <= 0) throw ValueError("[ReduceLROnPlateau] factor must be in (0, 1)");
+}
+
+TensorMap ReduceLROnPlateau::state_dict() const {
+  return {{"best", full({}, best_, float64)},
+          {"bad_epochs", full({}, double(bad_epochs_), int64)},
+          {"cooldown_left", full({}, double(cooldown_left_), int64)}};
+}
+
+void ReduceLROnPlateau::load_state_dict(const TensorMap& state) {
+  const char* who = "ReduceLROnPlateau";
+  for (const auto& [key, t] : state)
+    if (key != "best" && key != "bad_epochs" && key != "cooldown_left")
+      throw ValueError(std::string("[") + who + "::load_state_dict] unexpected key '" + key + "'");
+  best_ = entry(state, "best", who).item<double>();
+  bad_epochs_ = entry(state, "bad_epochs", who).item<int64_t>();
+  cooldown_left_ = entry(state, "cooldown_left", who).item<int64_t>();
 }
 
 void ReduceLROnPlateau::step(double metric) {

@@ -4,6 +4,7 @@
 
 #include "nabla/autograd.h"
 #include "nabla/error.h"
+#include "nabla/io/checkpoint.h"
 #include "nabla/ops/join.h"
 #include "train/progress.h"
 
@@ -78,6 +79,48 @@ bool any_stop(const std::vector<std::shared_ptr<Callback>>& callbacks) {
   return false;
 }
 
+// Restores the state saved in the checkpoint at `path`; returns its history.
+History resume(const std::string& path, nn::Module& model, optim::Optimizer& opt,
+               data::DataLoader& train, const FitOptions& o, int64_t& epoch, int64_t& step) {
+  Checkpoint ck = load_checkpoint(path);
+  const std::string where = "[fit] resuming from " + path + ": ";
+  if (bool(o.scheduler) != !ck.scheduler.empty())
+    throw ValueError(where + (o.scheduler ? "the checkpoint has no scheduler state but a scheduler was given"
+                                          : "the checkpoint has scheduler state but no scheduler was given"));
+  try {
+    model.load_state_dict(ck.model);
+    opt.load_state_dict(ck.optimizer);
+    if (o.scheduler) o.scheduler->load_state_dict(ck.scheduler);
+  } catch (const ValueError& e) {
+    throw ValueError(where + e.what());
+  } catch (const ShapeError& e) {
+    throw ShapeError(where + e.what());
+  }
+  default_generator().set_state(ck.rng);
+  train.set_epoch(ck.loader_epoch);
+  if (o.validation) o.validation->set_epoch(ck.val_loader_epoch);
+  epoch = ck.epoch;
+  step = ck.step;
+  History history;
+  for (const Logs& row : ck.history) history.append(row);
+  return history;
+}
+
+void save_state(const std::string& path, nn::Module& model, optim::Optimizer& opt,
+                data::DataLoader& train, const FitOptions& o, int64_t epoch, int64_t step,
+                const History& history) {
+  save_checkpoint(path, {.model = model.state_dict(),
+                         .optimizer = opt.state_dict(),
+                         .scheduler = o.scheduler ? o.scheduler->state_dict() : TensorMap{},
+                         .epoch = epoch,
+                         .step = step,
+                         .rng = default_generator().state(),
+                         .loader_epoch = train.epoch(),
+                         .val_loader_epoch = o.validation ? o.validation->epoch() : 0,
+                         .history = history.rows(),
+                         .metadata = o.checkpoint_metadata});
+}
+
 }  // namespace
 
 History fit(nn::Module& model, const LossFn& loss, optim::Optimizer& opt, data::DataLoader& train,
@@ -96,8 +139,13 @@ History fit(nn::Module& model, const LossFn& loss, optim::Optimizer& opt, data::
     cb->on_train_begin(model);
   }
   History history;
+  int64_t first = 1, step = 0;
+  if (!o.resume_from.empty()) {
+    history = resume(o.resume_from, model, opt, train, o, first, step);
+    ++first;
+  }
   bool stop = false;
-  for (int epoch = 1; epoch <= o.epochs && !stop; ++epoch) {
+  for (int epoch = int(first); epoch <= o.epochs && !stop; ++epoch) {
     model.train();
     for (const auto& cb : o.callbacks) cb->on_epoch_begin(epoch);
     for (auto& m : metrics) m->reset();
@@ -121,6 +169,7 @@ History fit(nn::Module& model, const LossFn& loss, optim::Optimizer& opt, data::
       loss_sum += lv * double(n);
       seen += n;
       ++batches;
+      ++step;
       update_metrics(metrics, out, batch.targets);
       if (!o.callbacks.empty()) {
         const Logs logs{{"batch", double(batches)}, {"size", double(n)}, {"loss", lv}};
@@ -152,6 +201,7 @@ History fit(nn::Module& model, const LossFn& loss, optim::Optimizer& opt, data::
 
     for (const auto& cb : o.callbacks) cb->on_epoch_end(epoch, row);
     if (o.scheduler) o.scheduler->step();
+    if (!o.checkpoint.empty()) save_state(o.checkpoint, model, opt, train, o, epoch, step, history);
     stop = stop || any_stop(o.callbacks);
   }
   for (const auto& cb : o.callbacks) cb->on_train_end(history);

@@ -14,6 +14,12 @@ class LRScheduler {
   void step();
   int64_t last_epoch() const { return epoch_; }
   std::vector<double> last_lr() const;
+  // "last_epoch" (int64) and each group's initial lr "base_lr.<g>" (float64): what a
+  // checkpoint needs to continue the schedule. Loading does not touch the optimizer's lrs
+  // (restore those with Optimizer::load_state_dict), as in PyTorch. ValueError for a missing
+  // or unexpected key, or a group the optimizer does not have.
+  TensorMap state_dict() const;
+  void load_state_dict(const TensorMap& state);
 
  protected:
   // The lr of a group with initial lr `base` at `epoch` (closed form).
@@ -114,6 +120,9 @@ class ReduceLROnPlateau {
  public:
   ReduceLROnPlateau(Optimizer& opt, PlateauOptions options = {});
   void step(double metric);
+  // "best" (float64), "bad_epochs" and "cooldown_left" (int64).
+  TensorMap state_dict() const;
+  void load_state_dict(const TensorMap& state);
 
  private:
   Optimizer& opt_;

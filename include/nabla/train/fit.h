@@ -39,11 +39,23 @@ struct FitOptions {
   // Progress goes here. On std::cout attached to a terminal it is one updating line per
   // epoch; otherwise plain lines, about every 10% of an epoch and one summary per epoch.
   std::ostream* out = &std::cout;
+  // Checkpoints (nabla/io/checkpoint.h). When set, the whole training state (model,
+  // optimizer, scheduler, epoch, step, the default random generator, the loaders' epochs,
+  // the history) is written here after each epoch, replacing the previous one atomically.
+  std::string checkpoint;
+  std::map<std::string, std::string> checkpoint_metadata;  // stored in each checkpoint
+  // Continues the run saved in this checkpoint: restores that state, then trains the epochs
+  // after the saved one up to `epochs`, and returns the whole history (saved rows first).
+  // Built with the same model, optimizer, scheduler, loaders and options, an interrupted
+  // run resumed this way reports the same losses, bit for bit, as an uninterrupted one.
+  // Callbacks start afresh. Not restored: the state of custom datasets beyond their epoch.
+  std::string resume_from;
 };
 
 // Trains for `epochs` passes over `train` (fewer if a callback stops it). Each batch:
 // zero_grad, forward, loss, backward, step. ValueError for epochs <= 0, an unknown metric,
-// a loss that is not one value or a loader that yields no batch.
+// a loss that is not one value, a loader that yields no batch, or a checkpoint to resume
+// from that does not fit the model, optimizer or scheduler; IOError for an unreadable one.
 History fit(nn::Module& model, const LossFn& loss, optim::Optimizer& opt, data::DataLoader& train,
             FitOptions options = {});
 
