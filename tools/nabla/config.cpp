@@ -350,6 +350,12 @@ std::unique_ptr<optim::LRScheduler> make_schedule(const Config& c, optim::Optimi
   }
 }
 
+std::optional<Shape> declared_input_shape(const Config& c) {
+  if (c.input_shape) return c.input_shape;
+  if (c.data.kind == "fashion-mnist") return Shape{1, 28, 28};
+  return std::nullopt;
+}
+
 Tensor images_from_idx(const Tensor& raw) {
   Tensor x = raw.dtype() == uint8 ? raw.astype(float32) / 255.0f : raw.astype(float32);
   if (x.ndim() == 3) x = x.unsqueeze(1);

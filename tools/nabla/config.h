@@ -80,6 +80,10 @@ struct Data {
 // errors are ConfigErrors naming the key of the file.
 Data load_data(const Config& config, int64_t limit, bool train_split = true);
 
+// The per-example input shape known without reading the data: "input_shape", or
+// (1, 28, 28) for Fashion-MNIST. Lets shape errors show before the data loads.
+std::optional<Shape> declared_input_shape(const Config& config);
+
 // Images as float32 (uint8 scaled to [0, 1]) with a channel dim for (N, H, W); labels int64.
 Tensor images_from_idx(const Tensor& raw);
 Tensor labels_from_idx(const Tensor& raw);

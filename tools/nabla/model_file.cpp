@@ -33,8 +33,8 @@ LoadedModel load_model(const std::string& path) {
   if (ends_with(path, ".json")) {
     out.config = read_config(path);
     out.model = build_model(out.config);
-    if (out.config.input_shape) {
-      out.input_shape = *out.config.input_shape;
+    if (auto shape = declared_input_shape(out.config)) {
+      out.input_shape = *shape;
       out.classes = out.config.data.classes;
     } else {
       Data d = load_data(out.config, 1);

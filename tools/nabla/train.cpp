@@ -31,9 +31,10 @@ struct Run {
 
 int run(const Config& c, const Run& r) {
   const Clock::time_point start = Clock::now();
-  Data d = load_data(c, r.limit);
   manual_seed(c.seed);
   Model m = build_model(c);
+  if (auto shape = declared_input_shape(c)) check_shapes(m, c, *shape);
+  Data d = load_data(c, r.limit);
   const std::vector<Shape> shapes = check_shapes(m, c, d.input_shape);
   Tensor sample_out;
   {
