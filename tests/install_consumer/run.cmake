@@ -7,6 +7,11 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install ${BIN} --prefix ${prefix} RES
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "install failed")
 endif()
+# The command line is installed with the library and finds it.
+execute_process(COMMAND ${prefix}/bin/nabla --version RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "nabla")
+  message(FATAL_ERROR "the installed nabla command failed: rc=${rc} out=${out}")
+endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SRC}/tests/install_consumer -B ${build} -G ${GEN}
                         -DCMAKE_PREFIX_PATH=${prefix} RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)

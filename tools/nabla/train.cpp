@@ -1,6 +1,7 @@
 // `nabla train` and `nabla resume`.
 #include <chrono>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 
 #include "commands.h"
@@ -108,7 +109,7 @@ int run(const Config& c, const Run& r) {
   write_json(report_path, report);
   if (!r.quiet)
     out << "\nwrote " << model_path << ", " << checkpoint << ", " << report_path << " ("
-        << report["wall_seconds"].get<double>() << " s)\n";
+        << std::fixed << std::setprecision(1) << report["wall_seconds"].get<double>() << " s)\n";
   return 0;
 }
 
