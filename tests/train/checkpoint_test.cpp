@@ -95,7 +95,7 @@ std::string error_of(F&& f) {
 
 }  // namespace
 
-TEST(Checkpoint, ResumedRunMatchesAnUninterruptedOneBitForBit) {
+TEST(TrainingCheckpoint, ResumedRunMatchesAnUninterruptedOneBitForBit) {
   TempDir dir;
   TrainingRun full(1);
   const nt::History whole = full.fit(5, dir / "full.safetensors");
@@ -129,7 +129,7 @@ TEST(Checkpoint, ResumedRunMatchesAnUninterruptedOneBitForBit) {
 }
 
 // The resume test can fail: a checkpoint whose generator state is off gives other losses.
-TEST(Checkpoint, TheGeneratorStateMatters) {
+TEST(TrainingCheckpoint, TheGeneratorStateMatters) {
   TempDir dir;
   TrainingRun full(1);
   const nt::History whole = full.fit(4, "");
@@ -144,7 +144,7 @@ TEST(Checkpoint, TheGeneratorStateMatters) {
   EXPECT_NE(resumed["loss"][2], whole["loss"][2]);  // other dropout masks
 }
 
-TEST(Checkpoint, RoundTripsEveryField) {
+TEST(TrainingCheckpoint, RoundTripsEveryField) {
   TempDir dir;
   nb::Checkpoint ck{.model = {{"w", nb::randn({3, 2})}},
                     .optimizer = {{"state.0.step", nb::full({}, 7.0, nb::int64)}},
@@ -178,7 +178,7 @@ TEST(Checkpoint, RoundTripsEveryField) {
       nb::ValueError);
 }
 
-TEST(Checkpoint, DamagedFilesAreIOErrorsNamingTheFile) {
+TEST(TrainingCheckpoint, DamagedFilesAreIOErrorsNamingTheFile) {
   TempDir dir;
   const std::string path = dir / "ck.safetensors";
   nb::save_checkpoint(path, {.model = {{"w", nb::randn({64})}}, .epoch = 1});
@@ -214,7 +214,7 @@ TEST(Checkpoint, DamagedFilesAreIOErrorsNamingTheFile) {
   EXPECT_NE(msg.find(dir / "missing.safetensors"), std::string::npos) << msg;
 }
 
-TEST(Checkpoint, FitRejectsACheckpointOfAnotherRun) {
+TEST(TrainingCheckpoint, FitRejectsACheckpointOfAnotherRun) {
   TempDir dir;
   TrainingRun small(1, 16);
   small.fit(1, dir / "ck.safetensors");
