@@ -17,8 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kMaxPixels = int64_t(1) << 28;
-
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw IOError("image: " + path + ": " + what);
 }
@@ -43,9 +41,9 @@ Tensor read_image(const std::string& path, const ImageOptions& options) {
   // Check the size the header claims before decoding allocates it.
   if (!stbi_info_from_memory(data, len, &w, &h, &c))
     fail(path, std::string("not a readable image (stb_image: ") + stbi_failure_reason() + ")");
-  if (int64_t(w) * h > kMaxPixels)
+  if (w <= 0 || h <= 0 || int64_t(w) * h > options.max_pixels)
     fail(path, "header says " + std::to_string(w) + "x" + std::to_string(h) +
-                   " pixels, more than the 2^28 read_image accepts");
+                   " pixels (max_pixels allows 1 to " + std::to_string(options.max_pixels) + ")");
   int channels = options.grayscale ? 1 : 3;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(data, len, &w, &h, &c, channels), &stbi_image_free);

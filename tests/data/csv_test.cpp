@@ -153,7 +153,7 @@ TEST_F(CsvTest, CorruptedFilesGiveTypedErrors) {
   std::string good = "a,b,label\n1,2,\"x\"\n3.5,-4,\"y, z\"\n5,6,x\n";
   std::vector<std::string> variants;
   for (size_t cut = 0; cut <= good.size(); ++cut) variants.push_back(good.substr(0, cut));
-  const char junk[] = {'"', ',', '\n', '\0', '\xff'};
+  const char junk[] = {'"', ',', '\n', '\r', '\0', 'e', '\xff'};
   for (size_t i = 0; i < good.size(); ++i)
     for (char j : junk) {
       std::string v = good;

@@ -25,6 +25,9 @@ class TempDirTest : public ::testing::Test {
   std::string write(const std::string& name, const std::string& bytes) const {
     std::string p = path(name);
     std::filesystem::create_directories(std::filesystem::path(p).parent_path());
+    // Removing first avoids truncating a file with data, which ext4 (auto_da_alloc) follows
+    // with a flush to disk: fuzz tests rewrite one file thousands of times.
+    std::filesystem::remove(p);
     std::ofstream(p, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
     return p;
   }

@@ -194,7 +194,7 @@ TEST_F(WavTest, WriteRejectsBadInput) {
   EXPECT_FALSE(std::filesystem::exists(p));  // nothing half-written
 }
 
-// Every prefix, and every byte set to 0x00 or 0xFF, of a valid file with a LIST chunk:
+// Every prefix, and every byte set to 0x00, 0xFF or 0x7F, of a valid file with a LIST chunk:
 // read_wav returns audio or raises IOError, never anything else or a crash.
 TEST_F(WavTest, TruncatedOrCorruptedFilesGiveTypedErrors) {
   std::string p = path("good.wav");
@@ -205,7 +205,7 @@ TEST_F(WavTest, TruncatedOrCorruptedFilesGiveTypedErrors) {
   std::vector<std::string> variants;
   for (size_t cut = 0; cut < good.size(); ++cut) variants.push_back(good.substr(0, cut));
   for (size_t i = 0; i < good.size(); ++i)
-    for (char j : {'\x00', '\xff'}) {
+    for (char j : {'\x00', '\xff', '\x7f'}) {
       std::string v = good;
       v[i] = j;
       variants.push_back(v);

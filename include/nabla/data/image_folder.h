@@ -17,11 +17,14 @@ struct ImageOptions {
   bool grayscale = false;  // 1 channel (luma); otherwise 3 (RGB; alpha is dropped)
   // Resize every image to {height, width} (bilinear); {0, 0} keeps each image's own size.
   std::pair<int64_t, int64_t> size = {0, 0};
+  // Larger images are refused before decoding (a corrupt or hostile header must not allocate
+  // gigabytes); PIL's default limit is of the same order.
+  int64_t max_pixels = int64_t(1) << 27;
 };
 
 // Decodes a PNG, JPEG, BMP (or GIF, TGA, PSD, PNM, HDR: what stb_image reads) into float32
 // (C, H, W) in [0, 1]. IOError naming the file when it is missing, not an image, corrupt,
-// or larger than 2^28 pixels.
+// or larger than options.max_pixels.
 Tensor read_image(const std::string& path, const ImageOptions& options = {});
 
 struct ImageFolderOptions {
