@@ -27,6 +27,50 @@ std::string lower(std::string s) {
   return s;
 }
 
+enum class Kind { png, jpeg, bmp, other };
+
+Kind kind_of(const std::string& b) {
+  if (b.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) return Kind::png;
+  if (b.compare(0, 2, "\xFF\xD8") == 0) return Kind::jpeg;
+  if (b.compare(0, 2, "BM") == 0) return Kind::bmp;
+  return Kind::other;
+}
+
+// Debian's stb_image (2.27) writes past its Huffman tables when a JPEG's DHT segment lists
+// more than 256 codes (upstream fixed it in 2.28), so such files are refused before stb
+// reads them. This walks the markers as stb does; it may look at more segments than stb
+// (inside damaged entropy-coded data), never fewer. Returns the fault, or "".
+std::string jpeg_table_fault(const std::string& bytes) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t n = bytes.size(), i = 2;  // after SOI
+  while (i + 1 < n) {
+    if (p[i] != 0xFF || p[i + 1] == 0xFF) {  // entropy-coded data or fill bytes
+      ++i;
+      continue;
+    }
+    unsigned char m = p[i + 1];
+    if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) {  // stuffing, TEM, RSTn, SOI
+      i += 2;
+      continue;
+    }
+    if (m == 0xD9 || i + 4 > n) break;  // EOI, or no room for a segment length
+    size_t len = size_t(p[i + 2]) << 8 | p[i + 3];
+    size_t end = i + 2 + len;
+    // A DHT segment holds tables of 1 + 16 count bytes, then that many symbols; stb reads
+    // tables while the declared length lasts, the last one possibly beyond it.
+    for (size_t j = i + 4; m == 0xC4 && j < std::min(end, n);) {
+      size_t codes = 0;
+      for (size_t k = 1; k <= 16; ++k) codes += j + k < n ? p[j + k] : 0;
+      if (codes > 256)
+        return "JPEG Huffman table at byte " + std::to_string(j) + " lists " +
+               std::to_string(codes) + " codes (at most 256)";
+      j += 17 + codes;
+    }
+    i = len >= 2 ? end : i + 2;
+  }
+  return "";
+}
+
 }  // namespace
 
 Tensor read_image(const std::string& path, const ImageOptions& options) {
@@ -36,6 +80,11 @@ Tensor read_image(const std::string& path, const ImageOptions& options) {
                      std::to_string(height) + ", " + std::to_string(width) + "}");
   std::string bytes = detail::read_file_bytes(path, "image");
   if (bytes.size() > size_t(INT_MAX)) fail(path, "file is larger than 2 GiB");
+  Kind kind = kind_of(bytes);
+  if (kind == Kind::other)
+    fail(path, "is not a PNG, JPEG or BMP file (its first bytes match none of their signatures)");
+  if (kind == Kind::jpeg)
+    if (std::string fault = jpeg_table_fault(bytes); !fault.empty()) fail(path, fault);
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   int len = int(bytes.size()), w = 0, h = 0, c = 0;
   // Check the size the header claims before decoding allocates it.

@@ -135,10 +135,26 @@ TEST_F(ImageFolderTest, BadFoldersAndFilesNameTheFault) {
   m = error_of<nabla::IOError>([&] { nd::read_image(path("missing.png")); });
   EXPECT_TRUE(contains(m, "missing.png: cannot open")) << m;
   m = error_of<nabla::IOError>([&] { nd::read_image(write("t.png", "hello")); });
-  EXPECT_TRUE(contains(m, "t.png: not a readable image")) << m;
+  EXPECT_TRUE(contains(m, "t.png: is not a PNG, JPEG or BMP file")) << m;
+  m = error_of<nabla::IOError>([&] { nd::read_image(write("t.jpg", "\xFF\xD8\xFF\xE0")); });
+  EXPECT_TRUE(contains(m, "t.jpg: not a readable image (stb_image:")) << m;
   m = error_of<nabla::IOError>(
       [&] { nd::read_image(png("big.png", 10, 20, 3), {.max_pixels = 199}); });
   EXPECT_TRUE(contains(m, "big.png: header says 20x10 pixels (max_pixels allows 1 to 199)")) << m;
+}
+
+// A DHT segment listing more than 256 codes made Debian's stb_image 2.27 write past its tables.
+TEST_F(ImageFolderTest, JpegWithOversizedHuffmanTableIsRefused) {
+  std::string good = read(jpg("ok.jpg", 8, 8, 90));
+  size_t dht = good.find("\xFF\xC4");
+  ASSERT_NE(dht, std::string::npos);
+  std::string bad = good;
+  for (size_t k = 0; k < 16; ++k) bad[dht + 5 + k] = '\x20';  // 16 x 32 = 512 codes
+  std::string m = error_of<nabla::IOError>([&] { nd::read_image(write("bad.jpg", bad)); });
+  EXPECT_TRUE(contains(m, "bad.jpg: JPEG Huffman table at byte " + std::to_string(dht + 4) +
+                              " lists 512 codes (at most 256)"))
+      << m;
+  EXPECT_EQ(nd::read_image(path("ok.jpg")).shape(), (nabla::Shape{3, 8, 8}));
 }
 
 // Every prefix of a PNG, BMP and JPEG, and copies with bytes overwritten, decode or raise

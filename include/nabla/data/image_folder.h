@@ -22,8 +22,8 @@ struct ImageOptions {
   int64_t max_pixels = int64_t(1) << 27;
 };
 
-// Decodes a PNG, JPEG, BMP (or GIF, TGA, PSD, PNM, HDR: what stb_image reads) into float32
-// (C, H, W) in [0, 1]. IOError naming the file when it is missing, not an image, corrupt,
+// Decodes a PNG, JPEG or BMP file (recognised by its first bytes, whatever its name) into
+// float32 (C, H, W) in [0, 1]. IOError naming the file when it is missing, not an image, corrupt,
 // or larger than options.max_pixels.
 Tensor read_image(const std::string& path, const ImageOptions& options = {});
 
