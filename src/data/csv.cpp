@@ -32,12 +32,11 @@ std::optional<double> to_number(std::string_view s) {
   return v;
 }
 
-}  // namespace
-
-std::vector<CsvRow> parse_csv(const std::string& text, char delimiter, const std::string& name) {
+// Calls fn(row) for each non-blank row, as it is parsed (a whole file's rows are never held).
+template <class Fn>
+void for_each_row(const std::string& text, char delimiter, const std::string& name, Fn&& fn) {
   if (delimiter == '"' || delimiter == '\n' || delimiter == '\r')
     throw ValueError("CSV: " + name + ": the delimiter cannot be a quote or a line break");
-  std::vector<CsvRow> rows;
   CsvRow row{1, {}};
   std::string field;
   int64_t line = 1;
@@ -46,10 +45,11 @@ std::vector<CsvRow> parse_csv(const std::string& text, char delimiter, const std
   auto end_row = [&] {
     if (row_has_content) {
       row.fields.push_back(std::move(field));
-      rows.push_back(std::move(row));
+      fn(row);
     }
     field.clear();
-    row = CsvRow{line, {}};
+    row.fields.clear();
+    row.line = line;
     row_has_content = false;
   };
   while (i < n) {
@@ -99,6 +99,13 @@ std::vector<CsvRow> parse_csv(const std::string& text, char delimiter, const std
     }
   }
   end_row();
+}
+
+}  // namespace
+
+std::vector<CsvRow> parse_csv(const std::string& text, char delimiter, const std::string& name) {
+  std::vector<CsvRow> rows;
+  for_each_row(text, delimiter, name, [&](const CsvRow& row) { rows.push_back(row); });
   return rows;
 }
 
@@ -128,65 +135,61 @@ CsvDataset::Parsed CsvDataset::parse(const std::string& path, const CsvOptions& 
   auto where = [&](int64_t line, const std::string& column) {
     return "CSV: " + path + ": line " + std::to_string(line) + ", column " + quoted(column);
   };
-  std::vector<CsvRow> rows = parse_csv(detail::read_file_bytes(path, "CSV"), o.delimiter, path);
-  if (rows.empty()) throw IOError("CSV: " + path + ": the file holds no rows");
-
-  std::vector<std::string> names;
-  size_t first = 0;
-  if (o.header) {
-    names = rows[0].fields;
-    first = 1;
-    for (std::string& s : names) s = std::string(trim(s));
-  } else {
-    for (size_t c = 0; c < rows[0].fields.size(); ++c) names.push_back(std::to_string(c));
-  }
-  for (size_t r = first; r < rows.size(); ++r)
-    if (rows[r].fields.size() != names.size())
-      throw IOError("CSV: " + path + ": line " + std::to_string(rows[r].line) + " has " +
-                    std::to_string(rows[r].fields.size()) + " fields, expected " +
-                    std::to_string(names.size()) +
-                    (o.header ? " (as the header)" : " (as the first row)"));
-
-  auto column = [&](const std::string& name) -> size_t {
-    auto it = std::find(names.begin(), names.end(), name);
-    if (it == names.end()) {
-      std::string all;
-      for (const std::string& s : names) all += (all.empty() ? "" : ", ") + quoted(s);
-      throw ValueError("CSV: " + path + ": no column named " + quoted(name) + " (columns: " + all +
-                       ")");
-    }
-    return size_t(it - names.begin());
-  };
-  std::optional<size_t> target;
-  if (!o.target.empty()) target = column(o.target);
-  std::vector<size_t> features;
-  if (o.features.empty()) {
-    for (size_t c = 0; c < names.size(); ++c)
-      if (c != target) features.push_back(c);
-  } else {
-    for (const std::string& f : o.features) {
-      features.push_back(column(f));
-      if (features.back() == target)
-        throw ValueError("CSV: " + path + ": column " + quoted(f) +
-                         " is both the target and a feature");
-    }
-  }
-
   auto is_missing = [&](const std::string& field) {
     std::string_view t = trim(field);
     return std::find(o.missing_markers.begin(), o.missing_markers.end(), t) !=
            o.missing_markers.end();
   };
 
-  // Rows kept, feature values (row-major), target fields.
-  std::vector<float> x;
-  std::vector<const CsvRow*> kept;
-  for (size_t r = first; r < rows.size(); ++r) {
-    const CsvRow& row = rows[r];
+  std::vector<std::string> names;
+  std::optional<size_t> target;
+  std::vector<size_t> features;
+  // The first row names the columns and picks the ones read.
+  auto set_columns = [&](const CsvRow& row) {
+    for (size_t c = 0; c < row.fields.size(); ++c)
+      names.push_back(o.header ? std::string(trim(row.fields[c])) : std::to_string(c));
+    auto column = [&](const std::string& name) -> size_t {
+      auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end()) {
+        std::string all;
+        for (const std::string& s : names) all += (all.empty() ? "" : ", ") + quoted(s);
+        throw ValueError("CSV: " + path + ": no column named " + quoted(name) +
+                         " (columns: " + all + ")");
+      }
+      return size_t(it - names.begin());
+    };
+    if (!o.target.empty()) target = column(o.target);
+    if (o.features.empty()) {
+      for (size_t c = 0; c < names.size(); ++c)
+        if (c != target) features.push_back(c);
+    }
+    for (const std::string& f : o.features) {
+      features.push_back(column(f));
+      if (features.back() == target)
+        throw ValueError("CSV: " + path + ": column " + quoted(f) +
+                         " is both the target and a feature");
+    }
+  };
+
+  std::vector<float> x;             // features of the rows kept, row-major
+  std::vector<std::string> labels;  // their target fields
+  std::vector<int64_t> label_lines;
+  bool first = true;
+  auto add_row = [&](const CsvRow& row) {
+    if (first) {
+      first = false;
+      set_columns(row);
+      if (o.header) return;
+    }
+    if (row.fields.size() != names.size())
+      throw IOError("CSV: " + path + ": line " + std::to_string(row.line) + " has " +
+                    std::to_string(row.fields.size()) + " fields, expected " +
+                    std::to_string(names.size()) +
+                    (o.header ? " (as the header)" : " (as the first row)"));
     if (o.missing == CsvMissing::drop) {
       bool any = target && is_missing(row.fields[*target]);
       for (size_t c : features) any = any || is_missing(row.fields[c]);
-      if (any) continue;
+      if (any) return;
     }
     if (target && is_missing(row.fields[*target]))
       throw ValueError(where(row.line, names[*target]) + ": the target is missing");
@@ -205,33 +208,37 @@ CsvDataset::Parsed CsvDataset::parse(const std::string& path, const CsvOptions& 
                          " (choose numeric columns with CsvOptions::features)");
       x.push_back(float(*v));
     }
-    kept.push_back(&row);
-  }
+    if (target) {
+      labels.emplace_back(trim(row.fields[*target]));
+      label_lines.push_back(row.line);
+    }
+  };
+  for_each_row(detail::read_file_bytes(path, "CSV"), o.delimiter, path, add_row);
+  if (first) throw IOError("CSV: " + path + ": the file holds no rows");
 
-  CsvDataset::Parsed p;
-  int64_t n = int64_t(kept.size()), nf = int64_t(features.size());
+  Parsed p;
+  auto nf = int64_t(features.size());
+  int64_t n = nf ? int64_t(x.size()) / nf : int64_t(labels.size());
   p.inputs = tensor(x, Shape{n, nf});
   for (size_t c : features) p.features.push_back(names[c]);
   if (!target) return p;
   p.target = names[*target];
   if (o.target_type == CsvTarget::regression) {
     std::vector<float> y;
-    for (const CsvRow* row : kept) {
-      std::optional<double> v = to_number(row->fields[*target]);
+    for (size_t r = 0; r < labels.size(); ++r) {
+      std::optional<double> v = to_number(labels[r]);
       if (!v)
-        throw ValueError(where(row->line, p.target) + ": expected a number, got " +
-                         quoted(row->fields[*target]) + " (regression target)");
+        throw ValueError(where(label_lines[r], p.target) + ": expected a number, got " +
+                         quoted(labels[r]) + " (regression target)");
       y.push_back(float(*v));
     }
     p.targets = tensor(y, Shape{n});
     return p;
   }
   // Classes: sorted numerically when all labels are numbers, else as strings.
-  std::vector<std::string> labels;
   bool numeric = true;
-  for (const CsvRow* row : kept) {
-    labels.emplace_back(trim(row->fields[*target]));
-    std::optional<double> v = to_number(labels.back());
+  for (const std::string& l : labels) {
+    std::optional<double> v = to_number(l);
     numeric = numeric && v && std::isfinite(*v);  // NaN would break the sort's ordering
   }
   std::vector<std::string> classes = labels;

@@ -2,7 +2,6 @@
 #include "nabla/data/text.h"
 
 #include <algorithm>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "data/file_bytes.h"
@@ -39,8 +38,9 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-std::vector<std::string> split(std::string_view text, TokenLevel level, bool lowercase) {
-  std::vector<std::string> out;
+// Calls emit(token) for each token of text, in order.
+template <class Emit>
+void split(std::string_view text, TokenLevel level, bool lowercase, Emit&& emit) {
   std::string word;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   size_t n = text.size();
@@ -50,16 +50,15 @@ std::vector<std::string> split(std::string_view text, TokenLevel level, bool low
     i += len ? len : 1;
     if (lowercase && piece.size() == 1 && piece[0] >= 'A' && piece[0] <= 'Z') piece[0] += 32;
     if (level == TokenLevel::character) {
-      out.push_back(std::move(piece));
+      emit(piece);
     } else if (piece.size() == 1 && is_space(piece[0])) {
-      if (!word.empty()) out.push_back(std::move(word));
+      if (!word.empty()) emit(word);
       word.clear();
     } else {
       word += piece;
     }
   }
-  if (!word.empty()) out.push_back(std::move(word));
-  return out;
+  if (!word.empty()) emit(word);
 }
 
 const char* level_name(TokenLevel level) {
@@ -89,14 +88,14 @@ Vocabulary Vocabulary::build(std::string_view text, const VocabularyOptions& o) 
     throw ValueError("[Vocabulary] max_size " + std::to_string(o.max_size) +
                      " leaves no room for " + std::to_string(v.size()) + " special tokens");
 
-  std::map<std::string, int64_t> counts;
-  for (std::string& t : split(text, o.level, o.lowercase)) ++counts[std::move(t)];
+  std::unordered_map<std::string, int64_t> counts;
+  split(text, o.level, o.lowercase, [&](const std::string& t) { ++counts[t]; });
   std::vector<std::pair<std::string, int64_t>> ranked;
   for (auto& [token, count] : counts)
     if (count >= o.min_frequency && !v.contains(token)) ranked.emplace_back(token, count);
-  // Stable on the map's string order: ties stay sorted by token.
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  });
   for (auto& [token, count] : ranked) {
     if (o.max_size && v.size() >= o.max_size) break;
     v.add(token, "text");
@@ -105,7 +104,9 @@ Vocabulary Vocabulary::build(std::string_view text, const VocabularyOptions& o) 
 }
 
 std::vector<std::string> Vocabulary::tokenize(std::string_view text) const {
-  return split(text, level_, lowercase_);
+  std::vector<std::string> out;
+  split(text, level_, lowercase_, [&](const std::string& t) { out.push_back(t); });
+  return out;
 }
 
 int64_t Vocabulary::id(const std::string& token) const {
@@ -125,7 +126,7 @@ const std::string& Vocabulary::token(int64_t id) const {
 
 std::vector<int64_t> Vocabulary::encode(std::string_view text) const {
   std::vector<int64_t> ids;
-  for (const std::string& t : tokenize(text)) ids.push_back(id(t));
+  split(text, level_, lowercase_, [&](const std::string& t) { ids.push_back(id(t)); });
   return ids;
 }
 
