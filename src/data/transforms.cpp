@@ -1,7 +1,9 @@
 // Image transforms: raw loops over contiguous HW/CHW images (byte-wise for any dtype).
 #include "nabla/data/transforms.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "nabla/ops/creation.h"
 
@@ -178,6 +180,61 @@ Transform random_affine_shift(int64_t max_dx, int64_t max_dy) {
     // Shifting content right by dx reads the source window starting dx to the left.
     return window(image, -dy, -dx, p.height, p.width, "random_affine_shift");
   });
+}
+
+Tensor resize_bilinear(const Tensor& image, int64_t height, int64_t width) {
+  Planes p = planes_of(image, "resize");
+  if (height <= 0 || width <= 0)
+    throw ValueError("[resize] needs a positive size, got " + std::to_string(height) + "x" +
+                     std::to_string(width));
+  if (image.dtype() != float32)
+    throw DTypeError("[resize] expects a float32 image, got " +
+                     std::string(dtype_name(image.dtype())) + " (apply to_float first)");
+  if (p.height == 0 || p.width == 0)
+    throw ShapeError("[resize] cannot resize an empty image of shape " + shape_str(image.shape()));
+  // Source coordinate of output pixel i: (i + 0.5) * in / out - 0.5, clamped to the image.
+  struct Tap {
+    int64_t i0, i1;
+    float w1;
+  };
+  auto taps = [](int64_t in, int64_t out) {
+    std::vector<Tap> t(static_cast<size_t>(out));
+    double scale = double(in) / double(out);
+    for (int64_t i = 0; i < out; ++i) {
+      double src = std::max(0.0, (double(i) + 0.5) * scale - 0.5);
+      auto i0 = std::min(int64_t(src), in - 1);
+      t[size_t(i)] = {i0, std::min(i0 + 1, in - 1), float(src - double(i0))};
+    }
+    return t;
+  };
+  std::vector<Tap> ty = taps(p.height, height), tx = taps(p.width, width);
+  Tensor src = image.contiguous();
+  Shape out_shape = image.ndim() == 2 ? Shape{height, width} : Shape{p.channels, height, width};
+  Tensor out = empty(out_shape, float32);
+  const float* in = src.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for (int64_t c = 0; c < p.channels; ++c)
+    for (int64_t y = 0; y < height; ++y) {
+      const float* r0 = in + (c * p.height + ty[size_t(y)].i0) * p.width;
+      const float* r1 = in + (c * p.height + ty[size_t(y)].i1) * p.width;
+      float wy = ty[size_t(y)].w1;
+      float* dst = o + (c * height + y) * width;
+      for (int64_t x = 0; x < width; ++x) {
+        const Tap& t = tx[size_t(x)];
+        float top = r0[t.i0] + (r0[t.i1] - r0[t.i0]) * t.w1;
+        float bottom = r1[t.i0] + (r1[t.i1] - r1[t.i0]) * t.w1;
+        dst[x] = top + (bottom - top) * wy;
+      }
+    }
+  return out;
+}
+
+Transform resize(int64_t height, int64_t width) {
+  if (height <= 0 || width <= 0)
+    throw ValueError("[resize] needs a positive size, got " + std::to_string(height) + "x" +
+                     std::to_string(width));
+  return Transform(
+      [=](const Tensor& image, Rng&) { return resize_bilinear(image, height, width); });
 }
 
 Transform to_float() {

@@ -175,3 +175,33 @@ TEST(Transforms, UniformBelowIsUnbiasedAndInRange) {
 }
 
 }  // namespace
+
+TEST(Transforms, ResizeBilinearMatchesPyTorch) {
+  // F.interpolate(arange(12).reshape(1, 1, 3, 4), size=(5, 3), mode="bilinear",
+  // align_corners=False) in PyTorch 1.13.
+  nabla::Tensor x = nabla::arange(0.0, 12.0, 1.0, nabla::float32).reshape({3, 4});
+  std::vector<float> want = {0.166667f, 1.5f,      2.833333f, 1.766667f, 3.1f,
+                             4.433333f, 4.166667f, 5.5f,      6.833333f, 6.566667f,
+                             7.900001f, 9.233334f, 8.166667f, 9.5f,      10.833333f};
+  std::vector<float> got = nd::resize_bilinear(x, 5, 3).to_vector<float>();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << i;
+  // Upscaling 2x2 by two, per channel of a CHW image.
+  nabla::Tensor y = nabla::tensor(std::vector<float>{0, 1, 2, 3, 5, 5, 5, 5}, {2, 2, 2});
+  nabla::Tensor up = nd::resize(4, 4)(y);
+  EXPECT_EQ(up.shape(), (nabla::Shape{2, 4, 4}));
+  std::vector<float> u = up.to_vector<float>();
+  EXPECT_EQ(std::vector<float>(u.begin(), u.begin() + 16),
+            (std::vector<float>{0, .25f, .75f, 1, .5f, .75f, 1.25f, 1.5f, 1.5f, 1.75f, 2.25f, 2.5f,
+                                2, 2.25f, 2.75f, 3}));
+  EXPECT_EQ(std::vector<float>(u.begin() + 16, u.end()), std::vector<float>(16, 5.0f));
+  EXPECT_EQ(nd::resize_bilinear(y, 2, 2).to_vector<float>(), y.to_vector<float>());
+}
+
+TEST(Transforms, ResizeRejectsBadInput) {
+  EXPECT_THROW(nd::resize(0, 3), nabla::ValueError);
+  EXPECT_THROW(nd::resize_bilinear(nabla::zeros({2, 2}), 2, -1), nabla::ValueError);
+  EXPECT_THROW(nd::resize_bilinear(nabla::zeros({2, 2}, nabla::uint8), 3, 3), nabla::DTypeError);
+  EXPECT_THROW(nd::resize_bilinear(nabla::zeros({2}), 3, 3), nabla::ShapeError);
+  EXPECT_THROW(nd::resize_bilinear(nabla::zeros({1, 0, 2}), 3, 3), nabla::ShapeError);
+}

@@ -44,6 +44,10 @@ Transform random_horizontal_flip(double p = 0.5);
 // Translates by whole pixels dx in [-max_dx, max_dx], dy in [-max_dy, max_dy]; uncovered
 // pixels become zero.
 Transform random_affine_shift(int64_t max_dx, int64_t max_dy);
+// Bilinear resize of a float32 HW or CHW image to height x width, sampling at pixel centres
+// (PyTorch's interpolate(mode="bilinear", align_corners=False), without antialiasing).
+Tensor resize_bilinear(const Tensor& image, int64_t height, int64_t width);
+Transform resize(int64_t height, int64_t width);
 // uint8 -> float32 scaled to [0, 1]; float images are converted to float32 unscaled.
 Transform to_float();
 // Applies the transforms in order, all drawing from the same generator.
