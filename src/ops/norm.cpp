@@ -42,31 +42,8 @@ Normalized normalize_with_ops(const Tensor& x, const Shape& axes, double eps) {
   return {xc * rstd, rstd};
 }
 
-// Gradient with respect to x of normalize(x) over `axes`, given gx, the gradient with
-// respect to the normalised values.
-Tensor normalize_vjp(const Tensor& gx, const Normalized& n, const Shape& axes) {
-  return n.rstd * (gx - mean(gx, axes, true) - n.xhat * mean(gx * n.xhat, axes, true));
-}
-
 // Sum of g over `axes`, where an empty list means no reduction (not all axes).
 Tensor sum_over(const Tensor& g, const Shape& axes) { return axes.empty() ? g : sum(g, axes); }
-
-// Gradients of y = xhat * weight + bias, laid out as the op's inputs.
-std::vector<Tensor> affine_grads(const VjpContext& c, const Tensor& dx, const Tensor& xhat,
-                                 const Tensor& g, const Shape& param_axes,
-                                 const Shape& param_shape) {
-  std::vector<Tensor> out{dx.astype(c.inputs[0].dtype())};
-  std::size_t next = 1;
-  if (c.attrs.get<bool>("weight")) {
-    const Tensor& w = c.inputs[next++];
-    out.push_back(sum_over(g * xhat, param_axes).reshape(param_shape).astype(w.dtype()));
-  }
-  if (c.attrs.get<bool>("bias")) {
-    const Tensor& b = c.inputs[next++];
-    out.push_back(sum_over(g, param_axes).reshape(param_shape).astype(b.dtype()));
-  }
-  return out;
-}
 
 // (N, C, *) -> (2, C): per-channel mean and biased variance, in the compute dtype.
 const OpDef& kBatchNormStats = define_op({
@@ -102,45 +79,147 @@ const OpDef& kBatchNormAffine = define_op({
     },
 });
 
+// layer_norm and group_norm share their gradient machinery: each is three fused ops,
+//   forward       (x, [w], [b])  -> xhat * w + b
+//   backward      (g, x, [w])    -> dx = rstd * P(g * w),  P(v) = v - mean(v) - xhat * mean(v *
+//   xhat) param_grads   (g, x)         -> (2, P): sums of g * xhat and of g per parameter
+// where means run over each normalised row. The VJPs of the last two are written with these
+// ops again (P is symmetric, so the adjoint of backward in g is backward itself) plus one
+// op-composed term, the second derivative through x, so gradients of any order work.
+struct NormOps {
+  const OpDef *forward, *backward, *param_grads;
+};
+NormOps norm_ops(bool layer);
+
+// How x's elements group into normalised rows and which parameter each one uses.
+struct Layout {
+  bool layer;         // layer_norm: parameters along the row; group_norm: one per channel
+  Shape rows;         // (R, L): x viewed as its normalised rows
+  Shape param_shape;  // normalized_shape, or (C)
+  Shape param_bcast;  // a parameter reshaped to broadcast over x
+  Shape param_axes;   // the axes of x that parameter gradients sum over
+};
+
+Layout layout_of(const Shape& xs, const Attrs& a) {
+  Layout l;
+  l.layer = !a.has("groups");
+  const int64_t nd = int64_t(xs.size());
+  if (l.layer) {
+    const int64_t lead = nd - a.get<int64_t>("norm_ndim");
+    int64_t r = 1, len = 1;
+    for (int64_t d = 0; d < nd; ++d) {
+      (d < lead ? r : len) *= xs[std::size_t(d)];
+      if (d < lead)
+        l.param_axes.push_back(d);
+      else
+        l.param_shape.push_back(xs[std::size_t(d)]);
+    }
+    l.rows = {r, len};
+    l.param_bcast = l.param_shape;
+  } else {
+    const int64_t groups = a.get<int64_t>("groups");
+    int64_t len = xs[1] / groups;
+    for (std::size_t d = 2; d < xs.size(); ++d) len *= xs[d];
+    l.rows = {xs[0] * groups, len};
+    l.param_shape = {xs[1]};
+    l.param_bcast = channel_shape(xs);
+    l.param_axes = non_channel_axes(nd);
+  }
+  return l;
+}
+
+Attrs with_flags(Attrs a, bool weight, bool bias) {
+  a.set("weight", weight);
+  a.set("bias", bias);
+  return a;
+}
+
+std::vector<Tensor> norm_forward_vjp(const VjpContext& c) {
+  const Tensor& x = c.inputs[0];
+  const Layout l = layout_of(x.shape(), c.attrs);
+  const NormOps ops = norm_ops(l.layer);
+  const bool has_w = c.attrs.get<bool>("weight"), has_b = c.attrs.get<bool>("bias");
+  // The fused kernels read dense inputs; cotangents may be broadcast or strided views.
+  Tensor g = c.cotangent.astype(x.dtype()).contiguous();
+  std::vector<Tensor> bin{g, x};
+  if (has_w) bin.push_back(c.inputs[1]);
+  std::vector<Tensor> out{
+      apply(*ops.backward, std::span<const Tensor>(bin), with_flags(c.attrs, has_w, false))};
+  if (has_w || has_b) {
+    Tensor pg = apply(*ops.param_grads, {g, x}, with_flags(c.attrs, false, false));
+    if (has_w) out.push_back(pg.select(0, 0).reshape(l.param_shape).astype(c.inputs[1].dtype()));
+    if (has_b)
+      out.push_back(pg.select(0, 1).reshape(l.param_shape).astype(c.inputs.back().dtype()));
+  }
+  return out;
+}
+
+// backward(g, x, [w]) against cotangent h.
+std::vector<Tensor> norm_backward_vjp(const VjpContext& c) {
+  const Tensor &g = c.inputs[0], &x = c.inputs[1];
+  const Layout l = layout_of(x.shape(), c.attrs);
+  const bool has_w = c.attrs.get<bool>("weight");
+  Tensor h = c.cotangent.astype(x.dtype()).contiguous();
+  Tensor rph = apply(*norm_ops(l.layer).backward, {h, x}, with_flags(c.attrs, false, false));
+  Tensor wb = has_w ? c.inputs[2].reshape(l.param_bcast) : Tensor();
+  // Through x: with a = mean(gx), b = mean(gx xhat), H = mean(h), Hx = mean(h xhat),
+  // d<h, rstd P(gx)>/dx = -rstd^2 ((mean(h gx) - a H - b Hx) xhat + P(Hx gx + b h)).
+  Normalized n = normalize_with_ops(to_compute(x).reshape(l.rows), {1}, c.attrs.get<double>("eps"));
+  Tensor gx = to_compute(has_w ? g * wb : g).reshape(l.rows), hr = to_compute(h).reshape(l.rows);
+  auto m = [](const Tensor& t) { return mean(t, {1}, true); };
+  auto proj = [&](const Tensor& v) { return v - m(v) - n.xhat * m(v * n.xhat); };
+  Tensor a = m(gx), b = m(gx * n.xhat), hm = m(hr), hx = m(hr * n.xhat);
+  Tensor dx =
+      neg(n.rstd * n.rstd) * ((m(hr * gx) - a * hm - b * hx) * n.xhat + proj(hx * gx + b * hr));
+  std::vector<Tensor> out{has_w ? rph * wb : rph, dx.reshape(x.shape()).astype(x.dtype())};
+  if (has_w)
+    out.push_back(
+        sum_over(g * rph, l.param_axes).reshape(l.param_shape).astype(c.inputs[2].dtype()));
+  return out;
+}
+
+// param_grads(g, x) against cotangent (c0, c1): d/dg = xhat c0 + c1, d/dx = rstd P(g c0).
+std::vector<Tensor> norm_param_grads_vjp(const VjpContext& c) {
+  const Tensor &g = c.inputs[0], &x = c.inputs[1];
+  const Layout l = layout_of(x.shape(), c.attrs);
+  const NormOps ops = norm_ops(l.layer);
+  Tensor c0 = c.cotangent.select(0, 0).reshape(l.param_shape).astype(x.dtype()).contiguous();
+  Tensor c1 = c.cotangent.select(0, 1).reshape(l.param_shape).astype(x.dtype()).contiguous();
+  return {apply(*ops.forward, {x, c0, c1}, with_flags(c.attrs, true, true)),
+          apply(*ops.backward, {g, x, c0}, with_flags(c.attrs, true, false))};
+}
+
+OutputMeta like_second(std::span<const Tensor> in, const Attrs&) {
+  return {in[1].shape(), in[1].dtype()};
+}
+OutputMeta param_grads_infer(std::span<const Tensor> in, const Attrs& a) {
+  return {{2, numel_of(layout_of(in[1].shape(), a).param_shape)}, compute_dtype(in[1].dtype())};
+}
+
 // (x, [weight], [bias]) normalised over the last `norm_ndim` dims.
-const OpDef& kLayerNorm = define_op({
-    .name = "layer_norm",
-    .arity = -1,
-    .infer = same_as_input,
-    .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
-      const Tensor& x = c.inputs[0];
-      int64_t k = c.attrs.get<int64_t>("norm_ndim"), lead = x.ndim() - k;
-      Shape axes, lead_axes;
-      for (int64_t d = 0; d < x.ndim(); ++d) (d < lead ? lead_axes : axes).push_back(d);
-      Normalized n = normalize_with_ops(to_compute(x), axes, c.attrs.get<double>("eps"));
-      Tensor g = to_compute(c.cotangent);
-      Tensor gx = c.attrs.get<bool>("weight") ? g * to_compute(c.inputs[1]) : g;
-      Shape param_shape(x.shape().begin() + lead, x.shape().end());
-      return affine_grads(c, normalize_vjp(gx, n, axes), n.xhat, g, lead_axes, param_shape);
-    },
-});
+const OpDef& kLayerNorm =
+    define_op({.name = "layer_norm", .arity = -1, .infer = same_as_input, .vjp = norm_forward_vjp});
+const OpDef& kLayerNormBackward = define_op(
+    {.name = "layer_norm_backward", .arity = -1, .infer = like_second, .vjp = norm_backward_vjp});
+const OpDef& kLayerNormParamGrads = define_op({.name = "layer_norm_param_grads",
+                                               .arity = 2,
+                                               .infer = param_grads_infer,
+                                               .vjp = norm_param_grads_vjp});
 
 // (x, [weight], [bias]), x (N, C, *) normalised per (sample, group of channels).
-const OpDef& kGroupNorm = define_op({
-    .name = "group_norm",
-    .arity = -1,
-    .infer = same_as_input,
-    .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
-      const Tensor& x = c.inputs[0];
-      const Shape& xs = x.shape();
-      const int64_t groups = c.attrs.get<int64_t>("groups");
-      int64_t per_group = xs[1] / groups;
-      for (std::size_t d = 2; d < xs.size(); ++d) per_group *= xs[d];
-      Shape grouped{xs[0], groups, per_group};
-      Normalized n =
-          normalize_with_ops(to_compute(x).reshape(grouped), {2}, c.attrs.get<double>("eps"));
-      Tensor g = to_compute(c.cotangent);
-      Tensor gx =
-          c.attrs.get<bool>("weight") ? g * to_compute(c.inputs[1]).reshape(channel_shape(xs)) : g;
-      Tensor dx = normalize_vjp(gx.reshape(grouped), n, {2}).reshape(xs);
-      return affine_grads(c, dx, n.xhat.reshape(xs), g, non_channel_axes(x.ndim()), {xs[1]});
-    },
-});
+const OpDef& kGroupNorm =
+    define_op({.name = "group_norm", .arity = -1, .infer = same_as_input, .vjp = norm_forward_vjp});
+const OpDef& kGroupNormBackward = define_op(
+    {.name = "group_norm_backward", .arity = -1, .infer = like_second, .vjp = norm_backward_vjp});
+const OpDef& kGroupNormParamGrads = define_op({.name = "group_norm_param_grads",
+                                               .arity = 2,
+                                               .infer = param_grads_infer,
+                                               .vjp = norm_param_grads_vjp});
+
+NormOps norm_ops(bool layer) {
+  return layer ? NormOps{&kLayerNorm, &kLayerNormBackward, &kLayerNormParamGrads}
+               : NormOps{&kGroupNorm, &kGroupNormBackward, &kGroupNormParamGrads};
+}
 
 void check_floating(const Tensor& x, const char* op) {
   if (!is_floating(x.dtype()))

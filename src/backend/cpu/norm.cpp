@@ -235,6 +235,132 @@ void group_norm_kernel(const KernelArgs& a) {
   });
 }
 
+// Row statistics and the per-parameter index of each row element: layer_norm rows run along
+// their parameters; group_norm rows are (sample, group) with one parameter per channel.
+struct Rows {
+  int64_t count = 0, len = 0;
+  int64_t groups = 0, cpg = 0, sp = 0;  // group_norm only
+  bool layer = true;
+  int64_t param_count() const { return layer ? len : groups * cpg; }
+};
+
+Rows rows_of(const Node& x, const Attrs& a) {
+  Rows r;
+  const Shape& s = x.shape;
+  if (!a.has("groups")) {
+    std::size_t lead = s.size() - std::size_t(a.get<int64_t>("norm_ndim"));
+    r.count = r.len = 1;
+    for (std::size_t d = 0; d < s.size(); ++d) (d < lead ? r.count : r.len) *= s[d];
+    return r;
+  }
+  r.layer = false;
+  r.groups = a.get<int64_t>("groups");
+  r.cpg = s[1] / r.groups;
+  r.sp = 1;
+  for (std::size_t d = 2; d < s.size(); ++d) r.sp *= s[d];
+  r.count = s[0] * r.groups;
+  r.len = r.cpg * r.sp;
+  return r;
+}
+
+// Calls f(i, p) for each element i of row `row` with its parameter index p, channel by
+// channel for group_norm (so the inner loops stay unit-stride and branch-free).
+template <class F>
+inline void for_row(const Rows& r, int64_t row, F&& f) {
+  if (r.layer) {
+    f(int64_t(0), r.len, int64_t(0));
+    return;
+  }
+  const int64_t c0 = (row % r.groups) * r.cpg;
+  for (int64_t c = 0; c < r.cpg; ++c) f(c * r.sp, (c + 1) * r.sp, c0 + c);
+}
+
+// (g, x, [w]) -> dx = rstd * (gx - mean(gx) - xhat * mean(gx * xhat)), gx = g * w.
+template <class T>
+void norm_backward_kernel(const KernelArgs& a) {
+  using C = compute_t<T>;
+  const Node& xn = *a.inputs[1];
+  if (xn.numel() == 0) return;
+  const Rows rs = rows_of(xn, a.attrs);
+  const T *g = a.inputs[0]->ptr<T>(), *x = xn.ptr<T>();
+  const T* w = a.attrs.get<bool>("weight") ? a.inputs[2]->ptr<T>() : nullptr;
+  const C eps = C(a.attrs.get<double>("eps"));
+  T* out = a.out.ptr<T>();
+  parallel_for(rs.count, std::max<int64_t>(1, kGrain / rs.len), [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      const T *xr = x + row * rs.len, *gr = g + row * rs.len;
+      T* o = out + row * rs.len;
+      Moments<C> m = line_moments(xr, rs.len);
+      const C mean = m.mean, rstd = C(1) / std::sqrt(m.var() + eps);
+      C sa[kL] = {}, sb[kL] = {};
+      for_row(rs, row, [&](int64_t i0, int64_t i1, int64_t p0) {
+        // layer_norm: w[p0 + i - i0] with p0 = 0 and i0 = 0; group_norm: w[p0] for the channel.
+        for (int64_t i = i0; i < i1; ++i) {
+          C wv = w ? C(w[rs.layer ? i : p0]) : C(1);
+          C gx = C(gr[i]) * wv;
+          sa[i % kL] += gx;
+          sb[i % kL] += gx * (C(xr[i]) - mean);
+        }
+      });
+      C sum_a = 0, sum_b = 0;
+      for (int l = 0; l < kL; ++l) sum_a += sa[l], sum_b += sb[l];
+      const C ma = sum_a / C(rs.len), mb = sum_b * rstd / C(rs.len);
+      for_row(rs, row, [&](int64_t i0, int64_t i1, int64_t p0) {
+        for (int64_t i = i0; i < i1; ++i) {
+          C wv = w ? C(w[rs.layer ? i : p0]) : C(1);
+          C xh = (C(xr[i]) - mean) * rstd;
+          o[i] = T(rstd * (C(gr[i]) * wv - ma - xh * mb));
+        }
+      });
+    }
+  });
+}
+
+// (g, x) -> (2, P): per parameter, sums of g * xhat and of g over every row.
+template <class T>
+void norm_param_grads_kernel(const KernelArgs& a) {
+  using C = compute_t<T>;
+  const Node& xn = *a.inputs[1];
+  const Rows rs = rows_of(xn, a.attrs);
+  const int64_t np = rs.param_count();
+  C* out = a.out.ptr<C>();
+  std::fill(out, out + 2 * np, C(0));
+  if (xn.numel() == 0) return;
+  const T *g = a.inputs[0]->ptr<T>(), *x = xn.ptr<T>();
+  const C eps = C(a.attrs.get<double>("eps"));
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const int64_t chunks =
+      std::max<int64_t>(1, std::min<int64_t>({threads, rs.count, xn.numel() / kGrain}));
+  std::vector<C> partial(std::size_t(chunks * 2 * np), C(0));
+  parallel_for(chunks, 1, [&](int64_t cb, int64_t ce) {
+    for (int64_t ch = cb; ch < ce; ++ch) {
+      C *p0 = partial.data() + ch * 2 * np, *p1 = p0 + np;
+      for (int64_t row = rs.count * ch / chunks; row < rs.count * (ch + 1) / chunks; ++row) {
+        const T *xr = x + row * rs.len, *gr = g + row * rs.len;
+        Moments<C> m = line_moments(xr, rs.len);
+        const C mean = m.mean, rstd = C(1) / std::sqrt(m.var() + eps);
+        if (rs.layer) {
+          for (int64_t i = 0; i < rs.len; ++i) {
+            p0[i] += C(gr[i]) * ((C(xr[i]) - mean) * rstd);
+            p1[i] += C(gr[i]);
+          }
+          continue;
+        }
+        for_row(rs, row, [&](int64_t i0, int64_t i1, int64_t p) {
+          C s0[kL] = {}, s1[kL] = {};
+          for (int64_t i = i0; i < i1; ++i) {
+            s0[i % kL] += C(gr[i]) * ((C(xr[i]) - mean) * rstd);
+            s1[i % kL] += C(gr[i]);
+          }
+          for (int l = 0; l < kL; ++l) p0[p] += s0[l], p1[p] += s1[l];
+        });
+      }
+    }
+  });
+  for (int64_t ch = 0; ch < chunks; ++ch)
+    for (int64_t i = 0; i < 2 * np; ++i) out[i] += partial[std::size_t(ch * 2 * np + i)];
+}
+
 const bool registered = [] {
   for_each_float_dtype([]<class T>() {
     register_kernel("batch_norm_stats", DeviceType::cpu, dtype_of_v<T>, batch_norm_stats_kernel<T>);
@@ -242,6 +368,12 @@ const bool registered = [] {
                     batch_norm_affine_kernel<T>);
     register_kernel("layer_norm", DeviceType::cpu, dtype_of_v<T>, layer_norm_kernel<T>);
     register_kernel("group_norm", DeviceType::cpu, dtype_of_v<T>, group_norm_kernel<T>);
+    for (const char* op : {"layer_norm", "group_norm"}) {
+      register_kernel(std::string(op) + "_backward", DeviceType::cpu, dtype_of_v<T>,
+                      norm_backward_kernel<T>);
+      register_kernel(std::string(op) + "_param_grads", DeviceType::cpu, dtype_of_v<T>,
+                      norm_param_grads_kernel<T>);
+    }
   });
   return true;
 }();
