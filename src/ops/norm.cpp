@@ -6,6 +6,7 @@
 #include "nabla/ops/norm.h"
 
 #include "nabla/ops/binary.h"
+#include "nabla/ops/creation.h"
 #include "nabla/ops/reduce.h"
 #include "nabla/ops/unary.h"
 #include "ops/common.h"
@@ -45,6 +46,9 @@ Normalized normalize_with_ops(const Tensor& x, const Shape& axes, double eps) {
 // Sum of g over `axes`, where an empty list means no reduction (not all axes).
 Tensor sum_over(const Tensor& g, const Shape& axes) { return axes.empty() ? g : sum(g, axes); }
 
+Tensor affine(const Tensor& x, const Tensor& scale, const Tensor& shift);
+const OpDef& batch_norm_sums_op();
+
 // (N, C, *) -> (2, C): per-channel mean and biased variance, in the compute dtype.
 const OpDef& kBatchNormStats = define_op({
     .name = "batch_norm_stats",
@@ -54,13 +58,11 @@ const OpDef& kBatchNormStats = define_op({
     },
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const Tensor& x = c.inputs[0];
-      Shape cs = channel_shape(x.shape());
       double m = double(x.numel() / x.shape()[1]);
-      Tensor mean = c.output.select(0, 0).reshape(cs);
-      Tensor g_mean = c.cotangent.select(0, 0).reshape(cs);
-      Tensor g_var = c.cotangent.select(0, 1).reshape(cs);
-      Tensor dx = (to_compute(x) - mean) * (g_var * (2 / m)) + g_mean * (1 / m);
-      return {dx.astype(x.dtype())};
+      // d/dx = (x - mean) * 2 g_var / m + g_mean / m: one affine map per channel.
+      Tensor scale = c.cotangent.select(0, 1) * (2 / m);
+      Tensor shift = c.cotangent.select(0, 0) * (1 / m) - c.output.select(0, 0) * scale;
+      return {affine(x, scale, shift)};
     },
 });
 
@@ -71,20 +73,44 @@ const OpDef& kBatchNormAffine = define_op({
     .arity = 3,
     .infer = same_as_input,
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
-      const Tensor &x = c.inputs[0], &g = c.cotangent;
-      Shape axes = non_channel_axes(x.ndim());
-      Tensor gc = to_compute(g);
-      return {(gc * c.inputs[1].reshape(channel_shape(x.shape()))).astype(x.dtype()),
-              sum(gc * to_compute(x), axes), sum(gc, axes)};
+      const Tensor &x = c.inputs[0], &scale = c.inputs[1];
+      Tensor g = c.cotangent.astype(x.dtype()).contiguous();
+      Tensor sums = apply(batch_norm_sums_op(), {g, x});
+      return {affine(g, scale, zeros_like(scale)), sums.select(0, 0), sums.select(0, 1)};
     },
 });
 
+// (g, x) -> (2, C): per channel, the sums of g * x and of g (the affine map's parameter
+// gradients), in one pass. Linear in g and in x, so its VJP is two affine maps.
+const OpDef& kBatchNormSums = define_op({
+    .name = "batch_norm_sums",
+    .flags = kReduction,
+    .arity = 2,
+    .infer = [](std::span<const Tensor> in, const Attrs&) -> OutputMeta {
+      return {{2, in[1].shape()[1]}, compute_dtype(in[1].dtype())};
+    },
+    .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
+      const Tensor &g = c.inputs[0], &x = c.inputs[1];
+      Tensor c0 = c.cotangent.select(0, 0), c1 = c.cotangent.select(0, 1);
+      return {affine(x, c0, c1), affine(g, c0, zeros_like(c0))};
+    },
+});
+
+const OpDef& batch_norm_sums_op() { return kBatchNormSums; }
+
+// x * scale[c] + shift[c], scale and shift any (C) tensors.
+Tensor affine(const Tensor& x, const Tensor& scale, const Tensor& shift) {
+  const DType ct = compute_dtype(x.dtype());
+  return apply(kBatchNormAffine,
+               {x.contiguous(), scale.astype(ct).contiguous(), shift.astype(ct).contiguous()});
+}
+
 // layer_norm and group_norm share their gradient machinery: each is three fused ops,
-//   forward       (x, [w], [b])  -> xhat * w + b
-//   backward      (g, x, [w])    -> dx = rstd * P(g * w),  P(v) = v - mean(v) - xhat * mean(v *
-//   xhat) param_grads   (g, x)         -> (2, P): sums of g * xhat and of g per parameter
-// where means run over each normalised row. The VJPs of the last two are written with these
-// ops again (P is symmetric, so the adjoint of backward in g is backward itself) plus one
+//   forward (x, [w], [b]) -> xhat * w + b,
+//   backward (g, x, [w]) -> rstd * P(g * w), where P(v) = v - mean(v) - xhat * mean(v * xhat),
+//   param_grads (g, x) -> (2, P), the sums of g * xhat and of g for each parameter,
+// with means over each normalised row. The VJPs of the last two are written with these ops
+// again (P is symmetric, so the adjoint of backward in g is backward itself) plus one
 // op-composed term, the second derivative through x, so gradients of any order work.
 struct NormOps {
   const OpDef *forward, *backward, *param_grads;
@@ -301,7 +327,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   Tensor scale = rsqrt(var + eps);
   if (weight.defined()) scale = scale * weight.astype(ct);
   Tensor shift = bias.defined() ? bias.astype(ct) - mean * scale : neg(mean * scale);
-  return apply(kBatchNormAffine, {xc, scale.astype(ct), shift.astype(ct)});
+  return affine(xc, scale, shift);
 }
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,

@@ -108,7 +108,7 @@ NABLA_OP_ROWS(
         .dtypes = kFloats,
         .second_order = true,
         .tol_scale = 5,
-        .also_covers = {"batch_norm_stats"}},
+        .also_covers = {"batch_norm_stats", "batch_norm_sums"}},
     Row{.op = "batch_norm_stats",
         .variant = "no_affine",
         .samples = {{Arg{.shape = {5, 2}}},

@@ -134,6 +134,67 @@ void batch_norm_stats_kernel(const KernelArgs& a) {
                });
 }
 
+// (g, x) -> (2, C): per channel, sums of g * x and of g; laid out like the statistics.
+template <class T>
+void batch_norm_sums_kernel(const KernelArgs& a) {
+  using C = compute_t<T>;
+  const Node& in = *a.inputs[1];
+  const Shape& s = in.shape;
+  int64_t sp = 1;
+  for (std::size_t d = 2; d < s.size(); ++d) sp *= s[d];
+  const int64_t n = s[0], ch = s[1];
+  const T *g = a.inputs[0]->ptr<T>(), *x = in.ptr<T>();
+  C* out = a.out.ptr<C>();
+  if (sp >= 32) {
+    parallel_for(ch, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, n * sp)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t c = b; c < e; ++c) {
+                     C sgx[kL] = {}, sg[kL] = {};
+                     for (int64_t i = 0; i < n; ++i) {
+                       const T *q = x + (i * ch + c) * sp, *r = g + (i * ch + c) * sp;
+                       int64_t k = 0;
+                       for (; k + kL <= sp; k += kL)
+                         for (int l = 0; l < kL; ++l) {
+                           sgx[l] += C(r[k + l]) * C(q[k + l]);
+                           sg[l] += C(r[k + l]);
+                         }
+                       for (; k < sp; ++k) sgx[0] += C(r[k]) * C(q[k]), sg[0] += C(r[k]);
+                     }
+                     C t0 = 0, t1 = 0;
+                     for (int l = 0; l < kL; ++l) t0 += sgx[l], t1 += sg[l];
+                     out[c] = t0, out[ch + c] = t1;
+                   }
+                 });
+    return;
+  }
+  const int64_t width = ch * sp, cpb = std::max<int64_t>(1, 256 / sp);
+  const int64_t nblocks = (ch + cpb - 1) / cpb;
+  parallel_for(nblocks, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, n * cpb * sp)),
+               [&](int64_t bb, int64_t be) {
+                 std::vector<C> sgx(std::size_t(cpb * sp)), sg(sgx.size());
+                 for (int64_t blk = bb; blk < be; ++blk) {
+                   const int64_t c0 = blk * cpb, c1 = std::min(ch, c0 + cpb);
+                   const int64_t j0 = c0 * sp, w = (c1 - c0) * sp;
+                   std::fill(sgx.begin(), sgx.end(), C(0));
+                   std::fill(sg.begin(), sg.end(), C(0));
+                   for (int64_t r = 0; r < n; ++r) {
+                     const T *q = x + r * width + j0, *p = g + r * width + j0;
+                     for (int64_t j = 0; j < w; ++j) {
+                       sgx[std::size_t(j)] += C(p[j]) * C(q[j]);
+                       sg[std::size_t(j)] += C(p[j]);
+                     }
+                   }
+                   for (int64_t c = c0; c < c1; ++c) {
+                     C t0 = 0, t1 = 0;
+                     for (int64_t k = 0; k < sp; ++k)
+                       t0 += sgx[std::size_t((c - c0) * sp + k)],
+                           t1 += sg[std::size_t((c - c0) * sp + k)];
+                     out[c] = t0, out[ch + c] = t1;
+                   }
+                 }
+               });
+}
+
 // (x, scale, shift) -> x * scale[c] + shift[c].
 template <class T>
 void batch_norm_affine_kernel(const KernelArgs& a) {
@@ -366,6 +427,7 @@ const bool registered = [] {
     register_kernel("batch_norm_stats", DeviceType::cpu, dtype_of_v<T>, batch_norm_stats_kernel<T>);
     register_kernel("batch_norm_affine", DeviceType::cpu, dtype_of_v<T>,
                     batch_norm_affine_kernel<T>);
+    register_kernel("batch_norm_sums", DeviceType::cpu, dtype_of_v<T>, batch_norm_sums_kernel<T>);
     register_kernel("layer_norm", DeviceType::cpu, dtype_of_v<T>, layer_norm_kernel<T>);
     register_kernel("group_norm", DeviceType::cpu, dtype_of_v<T>, group_norm_kernel<T>);
     for (const char* op : {"layer_norm", "group_norm"}) {
