@@ -76,6 +76,14 @@ TEST(BatchNorm, EmptyBatchGivesEmptyOutputAndKeepsStats) {
   Tensor y = batch_norm(zeros({0, 3, 4}), rm, rv, {}, {}, true);
   EXPECT_EQ(y.shape(), (Shape{0, 3, 4}));
   EXPECT_EQ(rm.to_vector<float>(), std::vector<float>(3, 0.f));
+  for (Shape s : {Shape{2, 3, 0}, Shape{0, 3}, Shape{2, 4, 0, 5}}) {
+    Tensor x = zeros(s).requires_grad_();
+    Tensor z = batch_norm(x, {}, {}, ones({s[1]}).requires_grad_(), {}, true);
+    EXPECT_EQ(z.shape(), s);
+    z.sum().backward();
+    EXPECT_EQ(x.grad().shape(), s);
+    EXPECT_EQ(group_norm(x, 1).shape(), s);
+  }
 }
 
 TEST(BatchNorm, Float32MatchesFloat64OnLargeInputs) {

@@ -75,6 +75,10 @@ void batch_norm_stats_kernel(const KernelArgs& a) {
   const int64_t n = s[0], ch = s[1];
   const T* x = in.ptr<T>();
   C* out = a.out.ptr<C>();
+  if (in.numel() == 0) {  // no values: zeros (the caller leaves running stats alone then)
+    std::fill(out, out + 2 * ch, C(0));
+    return;
+  }
   if (sp >= 32) {  // per channel: the (n, c) planes are lines
     parallel_for(ch, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, n * sp)),
                  [&](int64_t b, int64_t e) {
@@ -145,6 +149,10 @@ void batch_norm_sums_kernel(const KernelArgs& a) {
   const int64_t n = s[0], ch = s[1];
   const T *g = a.inputs[0]->ptr<T>(), *x = in.ptr<T>();
   C* out = a.out.ptr<C>();
+  if (in.numel() == 0) {
+    std::fill(out, out + 2 * ch, C(0));
+    return;
+  }
   if (sp >= 32) {
     parallel_for(ch, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, n * sp)),
                  [&](int64_t b, int64_t e) {
