@@ -17,6 +17,7 @@
 #include "nabla/ops/index.h"
 #include "nabla/ops/join.h"
 #include "nabla/ops/linalg.h"
+#include "nabla/ops/norm.h"
 #include "nabla/ops/reduce.h"
 #include "nabla/ops/ternary.h"
 #include "nabla/ops/unary.h"

@@ -4,3 +4,4 @@
 #include "nabla/nn/layers.h"
 #include "nabla/nn/loss.h"
 #include "nabla/nn/module.h"
+#include "nabla/nn/norm.h"
