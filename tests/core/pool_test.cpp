@@ -87,6 +87,10 @@ TEST(Pool1d3d, MaxPoolPropagatesNaN) {
   v[13] = NAN;
   std::vector<float> y3 = max_pool3d(tensor(v, {1, 1, 3, 3, 3}), {2}, {1}).to_vector<float>();
   for (float e : y3) EXPECT_TRUE(std::isnan(e));  // every 2x2x2 window holds the centre
+  // The gradient goes to each window's first NaN (or first maximum).
+  Tensor xg = tensor(std::vector<double>{1, NAN, 3, NAN, 0, 4, 4}, {1, 1, 7}).requires_grad_();
+  max_pool1d(xg, 3, 2).sum().backward();
+  EXPECT_EQ(xg.grad().to_vector<double>(), (std::vector<double>{0, 1, 0, 1, 0, 1, 0}));
   std::vector<float> ya = adaptive_max_pool1d(x, 4).to_vector<float>();
   EXPECT_TRUE(std::isnan(ya[0]));
   EXPECT_FALSE(std::isnan(ya[3]));

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "backend/cpu/conv_common.h"
@@ -21,6 +22,7 @@ namespace {
 struct Axis {
   int64_t in = 1, out = 1, k = 1, s = 1, p = 0;
   std::vector<int64_t> lo{0}, hi{1};
+  std::vector<double> inv{1};  // 1 / the average's divisor along this dim, per output
 };
 
 struct PoolGeom {
@@ -42,6 +44,7 @@ PoolGeom geometry(const Shape& x, const Shape& y, const Attrs& a) {
   g.include_pad = g.fixed && a.get_or<bool>("count_include_pad", true);
   for (std::size_t i = 0; i < n; ++i) {
     Axis& ax = g.d[first + i];
+    ax.inv.resize(std::size_t(y[2 + i]));
     ax.in = x[2 + i];
     ax.out = y[2 + i];
     ax.lo.resize(std::size_t(ax.out));
@@ -61,6 +64,7 @@ PoolGeom geometry(const Shape& x, const Shape& y, const Attrs& a) {
         ax.lo[o] = o * ax.in / ax.out;
         ax.hi[o] = ((o + 1) * ax.in + ax.out - 1) / ax.out;
       }
+      ax.inv[o] = 1.0 / double(g.include_pad ? ax.k : ax.hi[o] - ax.lo[o]);
     }
   }
   return g;
@@ -109,10 +113,16 @@ void for_planes(const PoolGeom& g, F&& f) {
 template <class C>
 inline int64_t argmax(const PoolGeom& g, const C* xp, const Box& b) {
   int64_t best = (b.d0 * g.d[1].in + b.h0) * g.d[2].in + b.w0;
+  // Branch-free (random data mispredicts every comparison): bv is the running maximum of the
+  // non-NaN values (maxss), and the first NaN freezes `best`.
   C bv = xp[best];
+  bool nan = bv != bv;
   each_in(g, b, [&](int64_t i) {
     C v = xp[i];
-    if (v > bv || (std::isnan(v) && !std::isnan(bv))) bv = v, best = i;
+    bool take = ((v > bv) | (v != v)) & !nan;
+    best += int64_t(take) * (i - best);
+    nan |= v != v;
+    bv = v > bv ? v : bv;
   });
   return best;
 }
@@ -120,7 +130,8 @@ inline int64_t argmax(const PoolGeom& g, const C* xp, const Box& b) {
 // max that propagates NaN (a NaN in b wins; one in a stays).
 template <class C>
 inline C nan_max(C a, C b) {
-  return (b > a || b != b) ? b : a;
+  bool take = (b > a) | (b != b);  // branch-free: random data mispredicts
+  return take ? b : a;
 }
 
 // The CNN's usual 2x2 window, stride 2, no padding, on a 2-d input: branch-free rows.
@@ -130,27 +141,110 @@ inline bool is_2x2(const PoolGeom& g) {
          H.p == 0 && W.p == 0;
 }
 
+// Box windows are separable: a max (or sum) over a box is a max (sum) along W, then H, then
+// D. One pass per dim costs k per output instead of the box's volume, and the passes along H
+// and D run over contiguous rows the compiler vectorises. Averages divide in each pass, by the
+// kernel size (count_include_pad) or by the window's clipped size.
+
+// Pools the middle axis of in [A][ax.in][B] into out [A][ax.out][B].
+template <bool Max, class C>
+void pool_axis(const Axis& ax, int64_t A, int64_t B, const C* in, C* out) {
+  for (int64_t a = 0; a < A; ++a) {
+    const C* ia = in + a * ax.in * B;
+    C* oa = out + a * ax.out * B;
+    for (int64_t o = 0; o < ax.out; ++o) {
+      const int64_t n = ax.hi[o] - ax.lo[o];
+      const C* src = ia + ax.lo[o] * B;
+      C* r = oa + o * B;
+      C inv = C(ax.inv[o]);
+      if (B == 1) {
+        if constexpr (Max) {  // a NaN flag beside maxss, where a select would branch
+          C m = src[0];
+          bool nan = m != m;
+          for (int64_t i = 1; i < n; ++i) {
+            m = src[i] > m ? src[i] : m;
+            nan |= src[i] != src[i];
+          }
+          r[0] = nan ? std::numeric_limits<C>::quiet_NaN() : m;
+        } else {
+          C m = src[0];
+          for (int64_t i = 1; i < n; ++i) m += src[i];
+          r[0] = m * inv;
+        }
+        continue;
+      }
+      std::copy(src, src + B, r);
+      for (int64_t i = 1; i < n; ++i) {
+        const C* t = src + i * B;
+        if constexpr (Max)
+          for (int64_t b = 0; b < B; ++b) r[b] = nan_max(r[b], t[b]);
+        else
+          for (int64_t b = 0; b < B; ++b) r[b] += t[b];
+      }
+      if constexpr (!Max)
+        for (int64_t b = 0; b < B; ++b) r[b] *= inv;
+    }
+  }
+}
+
+// The adjoint of the average pass: in [A][ax.out][B] spread into out [A][ax.in][B].
+template <class C>
+void spread_axis(const Axis& ax, int64_t A, int64_t B, const C* in, C* out) {
+  std::fill(out, out + A * ax.in * B, C(0));
+  for (int64_t a = 0; a < A; ++a) {
+    const C* ia = in + a * ax.out * B;
+    C* oa = out + a * ax.in * B;
+    for (int64_t o = 0; o < ax.out; ++o) {
+      C inv = C(ax.inv[o]);
+      const C* v = ia + o * B;
+      for (int64_t l = ax.lo[o]; l < ax.hi[o]; ++l) {
+        C* r = oa + l * B;
+        for (int64_t b = 0; b < B; ++b) r[b] += v[b] * inv;
+      }
+    }
+  }
+}
+
+// A dim whose pass would copy its input (absent, or a unit input and output with divisor 1).
+inline bool trivial(const PoolGeom& g, const Axis& ax) {
+  return ax.in == 1 && ax.out == 1 && (!g.include_pad || ax.k == 1);
+}
+
+// x's plane [D][H][W] pooled into y's [DO][HO][WO], through scratch planes.
+template <bool Max, class C>
+void separable_forward(const PoolGeom& g, const C* x, C* y) {
+  const Axis &D = g.d[0], &H = g.d[1], &W = g.d[2];
+  for_planes(g, [&](int64_t p) {
+    thread_local std::vector<C> scratch[2];
+    const C* src = x + p * g.in_plane();
+    C* yp = y + p * g.out_plane();
+    bool h = !trivial(g, H), d = !trivial(g, D);
+    // W pass: [D*H][W] -> [D*H][WO]
+    C* dst = h || d ? (scratch[0].resize(std::size_t(D.in * H.in * W.out)), scratch[0].data()) : yp;
+    pool_axis<Max>(W, D.in * H.in, 1, src, dst);
+    src = dst;
+    if (h) {  // [D][H][WO] -> [D][HO][WO]
+      dst = d ? (scratch[1].resize(std::size_t(D.in * H.out * W.out)), scratch[1].data()) : yp;
+      pool_axis<Max>(H, D.in, W.out, src, dst);
+      src = dst;
+    }
+    if (d) pool_axis<Max>(D, 1, H.out * W.out, src, yp);
+  });
+}
+
 template <class C>
 void max_forward(const PoolGeom& g, const C* x, C* y) {
   const int64_t W = g.d[2].in, WO = g.d[2].out;
+  if (!is_2x2(g)) return separable_forward<true>(g, x, y);
   for_planes(g, [&](int64_t p) {
     const C* xp = x + p * g.in_plane();
     C* yp = y + p * g.out_plane();
-    if (is_2x2(g)) {
-      for (int64_t oh = 0; oh < g.d[1].out; ++oh) {
-        const C *r0 = xp + 2 * oh * W, *r1 = r0 + W;
-        C* yr = yp + oh * WO;
-        for (int64_t ow = 0; ow < WO; ++ow)
-          yr[ow] =
-              nan_max(nan_max(nan_max(r0[2 * ow], r0[2 * ow + 1]), r1[2 * ow]), r1[2 * ow + 1]);
-      }
-      return;
+    for (int64_t oh = 0; oh < g.d[1].out; ++oh) {
+      const C *r0 = xp + 2 * oh * W, *r1 = r0 + W;
+      C* yr = yp + oh * WO;
+      for (int64_t ow = 0; ow < WO; ++ow)
+        yr[ow] = nan_max(nan_max(nan_max(r0[2 * ow], r0[2 * ow + 1]), r1[2 * ow]), r1[2 * ow + 1]);
     }
-    windows(g, [&](int64_t o, const Box& b, int64_t) {
-      C m = xp[(b.d0 * g.d[1].in + b.h0) * W + b.w0];
-      each_in(g, b, [&](int64_t i) { m = nan_max(m, xp[i]); });
-      yp[o] = m;
-    });
   });
 }
 
@@ -196,27 +290,28 @@ void max_select(const PoolGeom& g, const C* t, const C* x, C* y) {
 
 template <class C>
 void avg_forward(const PoolGeom& g, const C* x, C* y) {
-  for_planes(g, [&](int64_t p) {
-    const C* xp = x + p * g.in_plane();
-    C* yp = y + p * g.out_plane();
-    windows(g, [&](int64_t o, const Box& b, int64_t div) {
-      C s = 0;
-      each_in(g, b, [&](int64_t i) { s += xp[i]; });
-      yp[o] = s / C(div);
-    });
-  });
+  separable_forward<false>(g, x, y);
 }
 
+// The adjoint of separable_forward<false>: D, then H, then W.
 template <class C>
 void avg_backward(const PoolGeom& g, const C* gy, C* gx) {
+  const Axis &D = g.d[0], &H = g.d[1], &W = g.d[2];
   for_planes(g, [&](int64_t p) {
-    const C* gp = gy + p * g.out_plane();
+    thread_local std::vector<C> scratch[2];
+    const C* src = gy + p * g.out_plane();
     C* out = gx + p * g.in_plane();
-    std::fill(out, out + g.in_plane(), C(0));
-    windows(g, [&](int64_t o, const Box& b, int64_t div) {
-      C v = gp[o] / C(div);
-      each_in(g, b, [&](int64_t i) { out[i] += v; });
-    });
+    if (!trivial(g, D)) {  // [DO][HO*WO] -> [D][HO*WO]
+      scratch[0].resize(std::size_t(D.in * H.out * W.out));
+      spread_axis(D, 1, H.out * W.out, src, scratch[0].data());
+      src = scratch[0].data();
+    }
+    if (!trivial(g, H)) {  // [D][HO][WO] -> [D][H][WO]
+      scratch[1].resize(std::size_t(D.in * H.in * W.out));
+      spread_axis(H, D.in, W.out, src, scratch[1].data());
+      src = scratch[1].data();
+    }
+    spread_axis(W, D.in * H.in, 1, src, out);
   });
 }
 
@@ -278,6 +373,10 @@ void pool_dnnl(PoolKind kind, const Shape& xs, const Shape& ys, const Attrs& a, 
   s.wait();
 }
 
+// oneDNN's plain-layout average pooling beats the separable loops on real 2-d images only
+// (measured: 1-d forms, as height-1 images, and 3-d ones run faster on the loops).
+bool use_dnnl(const PoolGeom& g, const Shape& xs) { return g.fixed && xs.size() == 4 && xs[2] > 1; }
+
 bool empty_io(const KernelArgs& a) {
   if (a.out.numel() == 0) return true;
   for (const Node* n : a.inputs)
@@ -317,7 +416,7 @@ void avg_pool_kernel(const KernelArgs& a) {
   PoolGeom g = geometry(xs, ys, a.attrs);
   with_contiguous<T>(a, [&](const auto& in, auto* out) {
     if constexpr (std::is_same_v<std::remove_pointer_t<decltype(out)>, float>)
-      if (g.fixed)
+      if (use_dnnl(g, xs))
         return pool_dnnl(PoolKind::avg_forward, xs, ys, a.attrs, g.include_pad, in[0], out);
     avg_forward(g, in[0], out);
   });
@@ -330,7 +429,7 @@ void avg_pool_backward_kernel(const KernelArgs& a) {
   PoolGeom g = geometry(xs, ys, a.attrs);
   with_contiguous<T>(a, [&](const auto& in, auto* out) {
     if constexpr (std::is_same_v<std::remove_pointer_t<decltype(out)>, float>)
-      if (g.fixed)
+      if (use_dnnl(g, xs))
         return pool_dnnl(PoolKind::avg_backward, xs, ys, a.attrs, g.include_pad, in[0], out);
     avg_backward(g, in[0], out);
   });
