@@ -147,8 +147,33 @@ inline bool is_2x2(const PoolGeom& g) {
 // kernel size (count_include_pad) or by the window's clipped size.
 
 // Pools the middle axis of in [A][ax.in][B] into out [A][ax.out][B].
+// Maxima of n whole windows (no padding inside) starting at src, one output each, written
+// tap by tap so the compiler vectorises across outputs; stride 1 and 2 get contiguous loads.
+template <class C, int S>
+void max_row_strided(const C* src, C* r, int64_t n, int64_t k, int64_t s) {
+  const int64_t stride = S ? S : s;
+  for (int64_t o = 0; o < n; ++o) r[o] = src[o * stride];
+  for (int64_t j = 1; j < k; ++j)
+    for (int64_t o = 0; o < n; ++o) r[o] = nan_max(r[o], src[o * stride + j]);
+}
+
+template <class C>
+void max_row(const Axis& ax, const C* src, C* r, int64_t n) {
+  if (ax.s == 1) return max_row_strided<C, 1>(src, r, n, ax.k, 1);
+  if (ax.s == 2) return max_row_strided<C, 2>(src, r, n, ax.k, 2);
+  max_row_strided<C, 0>(src, r, n, ax.k, ax.s);
+}
+
 template <bool Max, class C>
 void pool_axis(const Axis& ax, int64_t A, int64_t B, const C* in, C* out) {
+  // Outputs [o_first, o_last) have whole windows inside the input (fixed windows only).
+  int64_t o_first = ax.out, o_last;
+  for (int64_t o = 0; o < ax.out && o_first == ax.out; ++o)
+    if (ax.lo[o] == o * ax.s - ax.p && ax.hi[o] - ax.lo[o] == ax.k) o_first = o;
+  o_last = o_first;
+  while (o_last < ax.out && ax.hi[o_last] - ax.lo[o_last] == ax.k &&
+         ax.lo[o_last] == o_last * ax.s - ax.p)
+    ++o_last;
   for (int64_t a = 0; a < A; ++a) {
     const C* ia = in + a * ax.in * B;
     C* oa = out + a * ax.out * B;
@@ -157,6 +182,11 @@ void pool_axis(const Axis& ax, int64_t A, int64_t B, const C* in, C* out) {
       const C* src = ia + ax.lo[o] * B;
       C* r = oa + o * B;
       C inv = C(ax.inv[o]);
+      if (B == 1 && Max && o >= o_first && o < o_last) {  // the run of whole windows, at once
+        max_row<C>(ax, src, r, o_last - o);
+        o = o_last - 1;
+        continue;
+      }
       if (B == 1) {
         if constexpr (Max) {  // a NaN flag beside maxss, where a select would branch
           C m = src[0];
