@@ -146,7 +146,6 @@ inline bool is_2x2(const PoolGeom& g) {
 // and D run over contiguous rows the compiler vectorises. Averages divide in each pass, by the
 // kernel size (count_include_pad) or by the window's clipped size.
 
-// Pools the middle axis of in [A][ax.in][B] into out [A][ax.out][B].
 // Maxima of n whole windows (no padding inside) starting at src, one output each, written
 // tap by tap so the compiler vectorises across outputs; stride 1 and 2 get contiguous loads.
 template <class C, int S>
@@ -164,9 +163,10 @@ void max_row(const Axis& ax, const C* src, C* r, int64_t n) {
   max_row_strided<C, 0>(src, r, n, ax.k, ax.s);
 }
 
+// Pools the middle axis of in [A][ax.in][B] into out [A][ax.out][B].
 template <bool Max, class C>
 void pool_axis(const Axis& ax, int64_t A, int64_t B, const C* in, C* out) {
-  // Outputs [o_first, o_last) have whole windows inside the input (fixed windows only).
+  // Outputs [o_first, o_last) have whole, unclipped windows o * s - p + [0, k).
   int64_t o_first = ax.out, o_last;
   for (int64_t o = 0; o < ax.out && o_first == ax.out; ++o)
     if (ax.lo[o] == o * ax.s - ax.p && ax.hi[o] - ax.lo[o] == ax.k) o_first = o;
