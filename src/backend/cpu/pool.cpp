@@ -109,22 +109,22 @@ void for_planes(const PoolGeom& g, F&& f) {
                });
 }
 
-// Index in the plane of the window's first maximum (NaN counts as the largest).
+// Index in the plane of the window's first element equal to its maximum m (the first NaN
+// when m is NaN): the window's first maximum. Finding m first (separably) and then scanning
+// beats tracking the index through the comparisons, a serial chain per tap.
 template <class C>
-inline int64_t argmax(const PoolGeom& g, const C* xp, const Box& b) {
-  int64_t best = (b.d0 * g.d[1].in + b.h0) * g.d[2].in + b.w0;
-  // Branch-free (random data mispredicts every comparison): bv is the running maximum of the
-  // non-NaN values (maxss), and the first NaN freezes `best`.
-  C bv = xp[best];
-  bool nan = bv != bv;
-  each_in(g, b, [&](int64_t i) {
-    C v = xp[i];
-    bool take = ((v > bv) | (v != v)) & !nan;
-    best += int64_t(take) * (i - best);
-    nan |= v != v;
-    bv = v > bv ? v : bv;
-  });
-  return best;
+inline int64_t first_at(const PoolGeom& g, const C* xp, const Box& b, C m) {
+  const int64_t H = g.d[1].in, W = g.d[2].in;
+  bool nan = m != m;
+  for (int64_t id = b.d0; id < b.d1; ++id)
+    for (int64_t ih = b.h0; ih < b.h1; ++ih) {
+      const int64_t row = (id * H + ih) * W;
+      for (int64_t iw = b.w0; iw < b.w1; ++iw) {
+        C v = xp[row + iw];
+        if (nan ? v != v : v == m) return row + iw;
+      }
+    }
+  return (b.d0 * H + b.h0) * W + b.w0;  // not reached: m is in the window
 }
 
 // max that propagates NaN (a NaN in b wins; one in a stays).
@@ -242,24 +242,35 @@ inline bool trivial(const PoolGeom& g, const Axis& ax) {
 
 // x's plane [D][H][W] pooled into y's [DO][HO][WO], through scratch planes.
 template <bool Max, class C>
-void separable_forward(const PoolGeom& g, const C* x, C* y) {
+void separable_plane(const PoolGeom& g, const C* src, C* yp) {
   const Axis &D = g.d[0], &H = g.d[1], &W = g.d[2];
-  for_planes(g, [&](int64_t p) {
-    thread_local std::vector<C> scratch[2];
-    const C* src = x + p * g.in_plane();
-    C* yp = y + p * g.out_plane();
-    bool h = !trivial(g, H), d = !trivial(g, D);
-    // W pass: [D*H][W] -> [D*H][WO]
-    C* dst = h || d ? (scratch[0].resize(std::size_t(D.in * H.in * W.out)), scratch[0].data()) : yp;
-    pool_axis<Max>(W, D.in * H.in, 1, src, dst);
+  thread_local std::vector<C> scratch[2];
+  bool h = !trivial(g, H), d = !trivial(g, D);
+  // W pass: [D*H][W] -> [D*H][WO]
+  C* dst = h || d ? (scratch[0].resize(std::size_t(D.in * H.in * W.out)), scratch[0].data()) : yp;
+  pool_axis<Max>(W, D.in * H.in, 1, src, dst);
+  src = dst;
+  if (h) {  // [D][H][WO] -> [D][HO][WO]
+    dst = d ? (scratch[1].resize(std::size_t(D.in * H.out * W.out)), scratch[1].data()) : yp;
+    pool_axis<Max>(H, D.in, W.out, src, dst);
     src = dst;
-    if (h) {  // [D][H][WO] -> [D][HO][WO]
-      dst = d ? (scratch[1].resize(std::size_t(D.in * H.out * W.out)), scratch[1].data()) : yp;
-      pool_axis<Max>(H, D.in, W.out, src, dst);
-      src = dst;
-    }
-    if (d) pool_axis<Max>(D, 1, H.out * W.out, src, yp);
-  });
+  }
+  if (d) pool_axis<Max>(D, 1, H.out * W.out, src, yp);
+}
+
+template <bool Max, class C>
+void separable_forward(const PoolGeom& g, const C* x, C* y) {
+  for_planes(
+      g, [&](int64_t p) { separable_plane<Max>(g, x + p * g.in_plane(), y + p * g.out_plane()); });
+}
+
+// Calls f(output index, index of its window's first maximum) for each output of plane xp.
+template <class C, class F>
+void each_first_max(const PoolGeom& g, const C* xp, F&& f) {
+  thread_local std::vector<C> maxima;
+  maxima.resize(std::size_t(g.out_plane()));
+  separable_plane<true>(g, xp, maxima.data());
+  windows(g, [&](int64_t o, const Box& b, int64_t) { f(o, first_at(g, xp, b, maxima[o])); });
 }
 
 template <class C>
@@ -304,7 +315,7 @@ void max_backward(const PoolGeom& g, const C* gy, const C* x, C* gx) {
       }
       return;
     }
-    windows(g, [&](int64_t o, const Box& b, int64_t) { out[argmax(g, xp, b)] += gp[o]; });
+    each_first_max(g, xp, [&](int64_t o, int64_t i) { out[i] += gp[o]; });
   });
 }
 
@@ -314,7 +325,7 @@ void max_select(const PoolGeom& g, const C* t, const C* x, C* y) {
     const C* xp = x + p * g.in_plane();
     const C* tp = t + p * g.in_plane();
     C* yp = y + p * g.out_plane();
-    windows(g, [&](int64_t o, const Box& b, int64_t) { yp[o] = tp[argmax(g, xp, b)]; });
+    each_first_max(g, xp, [&](int64_t o, int64_t i) { yp[o] = tp[i]; });
   });
 }
 
