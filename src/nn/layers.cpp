@@ -1,6 +1,7 @@
 #include "nabla/nn/layers.h"
 
 #include <cmath>
+#include <sstream>
 
 #include "nabla/nabla.h"
 #include "nabla/nn/init.h"
@@ -84,6 +85,65 @@ std::string AvgPool2d::describe() const { return "AvgPool2d(" + dims({{"k", k_},
 AdaptiveAvgPool2d::AdaptiveAvgPool2d(Shape size) : size_(std::move(size)) {}
 Tensor AdaptiveAvgPool2d::forward(const Tensor& x) { return adaptive_avg_pool2d(x, size_); }
 std::string AdaptiveAvgPool2d::describe() const { return "AdaptiveAvgPool2d" + shape_str(size_); }
+
+MaxPool1d::MaxPool1d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) { check_positive("MaxPool1d", {{"kernel_size", k}}); }
+Tensor MaxPool1d::forward(const Tensor& x) { return max_pool1d(x, k_, s_, p_); }
+std::string MaxPool1d::describe() const { return "MaxPool1d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+
+MaxPool3d::MaxPool3d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) { check_positive("MaxPool3d", {{"kernel_size", k}}); }
+Tensor MaxPool3d::forward(const Tensor& x) { return max_pool3d(x, {k_}, {s_}, {p_}); }
+std::string MaxPool3d::describe() const { return "MaxPool3d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+
+AvgPool1d::AvgPool1d(int64_t k, int64_t s, int64_t p, bool include_pad) : k_(k), s_(s ? s : k), p_(p), include_pad_(include_pad) {
+  check_positive("AvgPool1d", {{"kernel_size", k}});
+}
+Tensor AvgPool1d::forward(const Tensor& x) { return avg_pool1d(x, k_, s_, p_, include_pad_); }
+std::string AvgPool1d::describe() const { return "AvgPool1d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+
+AvgPool3d::AvgPool3d(int64_t k, int64_t s, int64_t p, bool include_pad) : k_(k), s_(s ? s : k), p_(p), include_pad_(include_pad) {
+  check_positive("AvgPool3d", {{"kernel_size", k}});
+}
+Tensor AvgPool3d::forward(const Tensor& x) { return avg_pool3d(x, {k_}, {s_}, {p_}, include_pad_); }
+std::string AvgPool3d::describe() const { return "AvgPool3d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+
+AdaptiveAvgPool1d::AdaptiveAvgPool1d(int64_t size) : size_(size) { check_positive("AdaptiveAvgPool1d", {{"output_size", size}}); }
+Tensor AdaptiveAvgPool1d::forward(const Tensor& x) { return adaptive_avg_pool1d(x, size_); }
+std::string AdaptiveAvgPool1d::describe() const { return "AdaptiveAvgPool1d(" + std::to_string(size_) + ")"; }
+
+AdaptiveMaxPool1d::AdaptiveMaxPool1d(int64_t size) : size_(size) { check_positive("AdaptiveMaxPool1d", {{"output_size", size}}); }
+Tensor AdaptiveMaxPool1d::forward(const Tensor& x) { return adaptive_max_pool1d(x, size_); }
+std::string AdaptiveMaxPool1d::describe() const { return "AdaptiveMaxPool1d(" + std::to_string(size_) + ")"; }
+
+AdaptiveMaxPool2d::AdaptiveMaxPool2d(Shape size) : size_(std::move(size)) {}
+Tensor AdaptiveMaxPool2d::forward(const Tensor& x) { return adaptive_max_pool2d(x, size_); }
+std::string AdaptiveMaxPool2d::describe() const { return "AdaptiveMaxPool2d" + shape_str(size_); }
+
+Upsample::Upsample(UpsampleOptions o, std::string mode) : o_(std::move(o)), mode_(std::move(mode)) {
+  if (mode_ != "nearest" && mode_ != "linear" && mode_ != "bilinear" && mode_ != "trilinear")
+    throw ValueError("[Upsample] mode must be nearest, linear, bilinear or trilinear, got '" + mode_ + "'");
+  if (o_.size.empty() == o_.scale_factor.empty()) throw ValueError("[Upsample] give either size or scale_factor");
+  if (o_.align_corners && mode_ == "nearest") throw ValueError("[Upsample] align_corners applies to the linear modes only");
+}
+Tensor Upsample::forward(const Tensor& x) {
+  if (mode_ == "nearest") return upsample_nearest(x, o_);
+  if (mode_ == "linear") return upsample_linear(x, o_);
+  if (mode_ == "bilinear") return upsample_bilinear(x, o_);
+  return upsample_trilinear(x, o_);
+}
+std::string Upsample::describe() const {
+  std::string by;
+  if (!o_.size.empty()) {
+    by = "size=" + shape_str(o_.size);
+  } else {
+    for (double v : o_.scale_factor) {
+      std::ostringstream e;
+      e << v;
+      by += (by.empty() ? "" : ", ") + e.str();
+    }
+    by = "scale_factor=" + (o_.scale_factor.size() == 1 ? by : "(" + by + ")");
+  }
+  return "Upsample(" + by + ", mode=" + mode_ + (o_.align_corners ? ", align_corners" : "") + ")";
+}
 
 Tensor Unflatten::forward(const Tensor& x) {
   int64_t d = normalize_axis(dim_, x.ndim(), "Unflatten");

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "nabla/nn/module.h"
+#include "nabla/ops/upsample.h"
 
 namespace nabla::nn {
 
@@ -83,6 +84,96 @@ class AdaptiveAvgPool2d : public Module {
 
  private:
   Shape size_;
+};
+
+// Pools over (N, C, L) and (N, C, D, H, W) inputs; one kernel size, stride (0: the kernel)
+// and padding for every dim, as for the 2-d pools.
+class MaxPool1d : public Module {
+ public:
+  explicit MaxPool1d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  int64_t k_, s_, p_;
+};
+
+class MaxPool3d : public Module {
+ public:
+  explicit MaxPool3d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  int64_t k_, s_, p_;
+};
+
+class AvgPool1d : public Module {
+ public:
+  explicit AvgPool1d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0,
+                     bool count_include_pad = true);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  int64_t k_, s_, p_;
+  bool include_pad_;
+};
+
+class AvgPool3d : public Module {
+ public:
+  explicit AvgPool3d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0,
+                     bool count_include_pad = true);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  int64_t k_, s_, p_;
+  bool include_pad_;
+};
+
+class AdaptiveAvgPool1d : public Module {
+ public:
+  explicit AdaptiveAvgPool1d(int64_t output_size);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  int64_t size_;
+};
+
+class AdaptiveMaxPool1d : public Module {
+ public:
+  explicit AdaptiveMaxPool1d(int64_t output_size);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  int64_t size_;
+};
+
+class AdaptiveMaxPool2d : public Module {
+ public:
+  explicit AdaptiveMaxPool2d(Shape output_size);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  Shape size_;
+};
+
+// Resizes by a size or a scale factor (nabla/ops/upsample.h), like torch.nn.Upsample. mode:
+// "nearest" (any layout), "linear" (N, C, L), "bilinear" (N, C, H, W) or "trilinear"
+// (N, C, D, H, W). Example: nn::Upsample({.scale_factor = {2}}, "bilinear").
+class Upsample : public Module {
+ public:
+  explicit Upsample(UpsampleOptions options, std::string mode = "nearest");
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+ private:
+  UpsampleOptions o_;
+  std::string mode_;
 };
 
 // Flattens dims start..end (default: all but the batch dim).

@@ -38,21 +38,4 @@ Tensor conv2d_backward_input(const Tensor& g, const Tensor& w, const Shape& inpu
 Tensor conv2d_backward_weight(const Tensor& x, const Tensor& g, const Shape& weight_shape,
                               Conv2dOptions o = {});
 
-// Pooling windows of size `kernel` moved by `stride` (default: the kernel) over x (N, C, H, W)
-// padded by `padding` on each side (at most half the kernel).
-Tensor max_pool2d(const Tensor& x, Shape kernel, Shape stride = {}, Shape padding = {0, 0});
-// count_include_pad: padded zeros count in the divisor (PyTorch's default).
-Tensor avg_pool2d(const Tensor& x, Shape kernel, Shape stride = {}, Shape padding = {0, 0},
-                  bool count_include_pad = true);
-// Averages over windows [floor(i * H / OH), ceil((i + 1) * H / OH)) giving (N, C, OH, OW).
-Tensor adaptive_avg_pool2d(const Tensor& x, Shape output_size);
-
-// The gradients of the pools: g has the pooled shape, the result x's shape.
-// max_pool2d_backward routes each g to the first maximum of its window in x.
-Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, Shape kernel, Shape stride = {},
-                           Shape padding = {0, 0});
-Tensor avg_pool2d_backward(const Tensor& g, const Shape& input_shape, Shape kernel,
-                           Shape stride = {}, Shape padding = {0, 0},
-                           bool count_include_pad = true);
-
 }  // namespace nabla

@@ -1,12 +1,14 @@
-// CPU kernels of the pools and their gradients. float32 average pooling and its gradient
-// run on oneDNN; the rest are direct loops over (N, C) planes, one plane per task.
-// The max gradient recomputes each window's first maximum from x: deterministic, and no
-// workspace has to live between forward and backward.
+// CPU kernels of the pools and their gradients, over 2 or 3 spatial dims (a 2-d input is a
+// 3-d one of depth 1). float32 average pooling and its gradient run on oneDNN; the rest are
+// direct loops over (N, C) planes, one plane per task, with each output's window precomputed
+// per dim. The max gradient recomputes each window's first maximum from x: deterministic,
+// and no workspace has to live between forward and backward.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <unordered_map>
+#include <vector>
 
 #include "backend/cpu/conv_common.h"
 #include "backend/cpu/dnnl_engine.h"
@@ -15,107 +17,296 @@
 namespace nabla::cpu {
 namespace {
 
+// One spatial dim: for output o, the input range [lo[o], hi[o]) its window covers (clamped to
+// the input).
+struct Axis {
+  int64_t in = 1, out = 1, k = 1, s = 1, p = 0;
+  std::vector<int64_t> lo{0}, hi{1};
+  std::vector<double> inv{1};  // 1 / the average's divisor along this dim, per output
+};
+
 struct PoolGeom {
-  int64_t planes, H, W, HO, WO, kh, kw, sh, sw, ph, pw;
-  bool include_pad;
+  int64_t planes = 0;
+  std::array<Axis, 3> d;  // depth, height, width
+  int64_t kernel_volume = 1;
+  bool include_pad = true;
+  bool fixed = true;  // kernel/stride windows (not adaptive)
+  int64_t in_plane() const { return d[0].in * d[1].in * d[2].in; }
+  int64_t out_plane() const { return d[0].out * d[1].out * d[2].out; }
 };
 
 // x is the image side (input of the forward), y the pooled side.
 PoolGeom geometry(const Shape& x, const Shape& y, const Attrs& a) {
-  const Shape &k = a.get<Shape>("kernel"), &s = a.get<Shape>("stride"),
-              &p = a.get<Shape>("padding");
-  return {x[0] * x[1], x[2], x[3], y[2], y[3], k[0],
-          k[1],        s[0], s[1], p[0], p[1], a.get_or<bool>("count_include_pad", true)};
-}
-
-// Calls f(lo_h, hi_h, lo_w, hi_w, divisor) for each output (in order) of one plane.
-template <class F>
-inline void windows(const PoolGeom& g, F&& f) {
-  for (int64_t oh = 0; oh < g.HO; ++oh) {
-    int64_t h0 = oh * g.sh - g.ph, h1 = std::min(h0 + g.kh, g.H);
-    int64_t hc = std::max<int64_t>(h0, 0);
-    for (int64_t ow = 0; ow < g.WO; ++ow) {
-      int64_t w0 = ow * g.sw - g.pw, w1 = std::min(w0 + g.kw, g.W);
-      int64_t wc = std::max<int64_t>(w0, 0);
-      int64_t div = g.include_pad ? g.kh * g.kw : (h1 - hc) * (w1 - wc);
-      f(oh * g.WO + ow, hc, h1, wc, w1, div);
+  PoolGeom g;
+  g.planes = x[0] * x[1];
+  std::size_t n = x.size() - 2, first = 3 - n;
+  g.fixed = !a.has("output_size");
+  g.include_pad = g.fixed && a.get_or<bool>("count_include_pad", true);
+  for (std::size_t i = 0; i < n; ++i) {
+    Axis& ax = g.d[first + i];
+    ax.inv.resize(std::size_t(y[2 + i]));
+    ax.in = x[2 + i];
+    ax.out = y[2 + i];
+    ax.lo.resize(std::size_t(ax.out));
+    ax.hi.resize(std::size_t(ax.out));
+    if (g.fixed) {
+      ax.k = a.get<Shape>("kernel")[i];
+      ax.s = a.get<Shape>("stride")[i];
+      ax.p = a.get<Shape>("padding")[i];
+      g.kernel_volume *= ax.k;
+    }
+    for (int64_t o = 0; o < ax.out; ++o) {
+      if (g.fixed) {
+        int64_t lo = o * ax.s - ax.p;
+        ax.lo[o] = std::max<int64_t>(lo, 0);
+        ax.hi[o] = std::min(lo + ax.k, ax.in);
+      } else {  // PyTorch's adaptive windows
+        ax.lo[o] = o * ax.in / ax.out;
+        ax.hi[o] = ((o + 1) * ax.in + ax.out - 1) / ax.out;
+      }
+      ax.inv[o] = 1.0 / double(g.include_pad ? ax.k : ax.hi[o] - ax.lo[o]);
     }
   }
+  return g;
+}
+
+struct Box {
+  int64_t d0, d1, h0, h1, w0, w1;
+};
+
+// Calls f(output index, window box, divisor) for each output of a plane, in order.
+template <class F>
+inline void windows(const PoolGeom& g, F&& f) {
+  const Axis &D = g.d[0], &H = g.d[1], &W = g.d[2];
+  int64_t o = 0;
+  for (int64_t od = 0; od < D.out; ++od)
+    for (int64_t oh = 0; oh < H.out; ++oh)
+      for (int64_t ow = 0; ow < W.out; ++ow) {
+        Box b{D.lo[od], D.hi[od], H.lo[oh], H.hi[oh], W.lo[ow], W.hi[ow]};
+        int64_t div =
+            g.include_pad ? g.kernel_volume : (b.d1 - b.d0) * (b.h1 - b.h0) * (b.w1 - b.w0);
+        f(o++, b, div);
+      }
+}
+
+// Calls f(flat index in the plane) for each input of the box.
+template <class F>
+inline void each_in(const PoolGeom& g, const Box& b, F&& f) {
+  int64_t H = g.d[1].in, W = g.d[2].in;
+  for (int64_t id = b.d0; id < b.d1; ++id)
+    for (int64_t ih = b.h0; ih < b.h1; ++ih) {
+      int64_t row = (id * H + ih) * W;
+      for (int64_t iw = b.w0; iw < b.w1; ++iw) f(row + iw);
+    }
 }
 
 template <class F>
-void for_planes(const PoolGeom& g, int64_t work_per_plane, F&& f) {
-  parallel_for(g.planes, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, work_per_plane)),
+void for_planes(const PoolGeom& g, F&& f) {
+  int64_t work = std::max(g.out_plane() * g.kernel_volume, g.in_plane());
+  parallel_for(g.planes, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, work)),
                [&](int64_t b, int64_t e) {
                  for (int64_t p = b; p < e; ++p) f(p);
                });
 }
 
-// Index in the plane of the window's first maximum (NaN counts as the largest).
+// Index in the plane of the window's first element equal to its maximum m (the first NaN
+// when m is NaN): the window's first maximum. Finding m first (separably) and then scanning
+// beats tracking the index through the comparisons, a serial chain per tap.
 template <class C>
-inline int64_t argmax(const C* xp, int64_t W, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-  int64_t best = h0 * W + w0;
-  C bv = xp[best];
-  for (int64_t ih = h0; ih < h1; ++ih)
-    for (int64_t iw = w0; iw < w1; ++iw) {
-      C v = xp[ih * W + iw];
-      if (v > bv || (std::isnan(v) && !std::isnan(bv))) bv = v, best = ih * W + iw;
+inline int64_t first_at(const PoolGeom& g, const C* xp, const Box& b, C m) {
+  const int64_t H = g.d[1].in, W = g.d[2].in;
+  bool nan = m != m;
+  for (int64_t id = b.d0; id < b.d1; ++id)
+    for (int64_t ih = b.h0; ih < b.h1; ++ih) {
+      const int64_t row = (id * H + ih) * W;
+      for (int64_t iw = b.w0; iw < b.w1; ++iw) {
+        C v = xp[row + iw];
+        if (nan ? v != v : v == m) return row + iw;
+      }
     }
-  return best;
+  return (b.d0 * H + b.h0) * W + b.w0;  // not reached: m is in the window
 }
 
 // max that propagates NaN (a NaN in b wins; one in a stays).
 template <class C>
 inline C nan_max(C a, C b) {
-  return (b > a || b != b) ? b : a;
+  bool take = (b > a) | (b != b);  // branch-free: random data mispredicts
+  return take ? b : a;
 }
 
-// The CNN's usual 2x2 window, stride 2, no padding: branch-free, vectorisable rows.
+// The CNN's usual 2x2 window, stride 2, no padding, on a 2-d input: branch-free rows.
 inline bool is_2x2(const PoolGeom& g) {
-  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
+  const Axis &D = g.d[0], &H = g.d[1], &W = g.d[2];
+  return g.fixed && D.in == 1 && D.k == 1 && H.k == 2 && W.k == 2 && H.s == 2 && W.s == 2 &&
+         H.p == 0 && W.p == 0;
+}
+
+// Box windows are separable: a max (or sum) over a box is a max (sum) along W, then H, then
+// D. One pass per dim costs k per output instead of the box's volume, and the passes along H
+// and D run over contiguous rows the compiler vectorises. Averages divide in each pass, by the
+// kernel size (count_include_pad) or by the window's clipped size.
+
+// Maxima of n whole windows (no padding inside) starting at src, one output each, written
+// tap by tap so the compiler vectorises across outputs; stride 1 and 2 get contiguous loads.
+template <class C, int S>
+void max_row_strided(const C* src, C* r, int64_t n, int64_t k, int64_t s) {
+  const int64_t stride = S ? S : s;
+  for (int64_t o = 0; o < n; ++o) r[o] = src[o * stride];
+  for (int64_t j = 1; j < k; ++j)
+    for (int64_t o = 0; o < n; ++o) r[o] = nan_max(r[o], src[o * stride + j]);
+}
+
+template <class C>
+void max_row(const Axis& ax, const C* src, C* r, int64_t n) {
+  if (ax.s == 1) return max_row_strided<C, 1>(src, r, n, ax.k, 1);
+  if (ax.s == 2) return max_row_strided<C, 2>(src, r, n, ax.k, 2);
+  max_row_strided<C, 0>(src, r, n, ax.k, ax.s);
+}
+
+// Pools the middle axis of in [A][ax.in][B] into out [A][ax.out][B].
+template <bool Max, class C>
+void pool_axis(const Axis& ax, int64_t A, int64_t B, const C* in, C* out) {
+  // Outputs [o_first, o_last) have whole, unclipped windows o * s - p + [0, k).
+  int64_t o_first = ax.out, o_last;
+  for (int64_t o = 0; o < ax.out && o_first == ax.out; ++o)
+    if (ax.lo[o] == o * ax.s - ax.p && ax.hi[o] - ax.lo[o] == ax.k) o_first = o;
+  o_last = o_first;
+  while (o_last < ax.out && ax.hi[o_last] - ax.lo[o_last] == ax.k &&
+         ax.lo[o_last] == o_last * ax.s - ax.p)
+    ++o_last;
+  for (int64_t a = 0; a < A; ++a) {
+    const C* ia = in + a * ax.in * B;
+    C* oa = out + a * ax.out * B;
+    for (int64_t o = 0; o < ax.out; ++o) {
+      const int64_t n = ax.hi[o] - ax.lo[o];
+      const C* src = ia + ax.lo[o] * B;
+      C* r = oa + o * B;
+      C inv = C(ax.inv[o]);
+      if (B == 1 && Max && o >= o_first && o < o_last) {  // the run of whole windows, at once
+        max_row<C>(ax, src, r, o_last - o);
+        o = o_last - 1;
+        continue;
+      }
+      if (B == 1) {
+        if constexpr (Max) {  // a NaN flag beside maxss, where a select would branch
+          C m = src[0];
+          bool nan = m != m;
+          for (int64_t i = 1; i < n; ++i) {
+            m = src[i] > m ? src[i] : m;
+            nan |= src[i] != src[i];
+          }
+          r[0] = nan ? std::numeric_limits<C>::quiet_NaN() : m;
+        } else {
+          C m = src[0];
+          for (int64_t i = 1; i < n; ++i) m += src[i];
+          r[0] = m * inv;
+        }
+        continue;
+      }
+      std::copy(src, src + B, r);
+      for (int64_t i = 1; i < n; ++i) {
+        const C* t = src + i * B;
+        if constexpr (Max)
+          for (int64_t b = 0; b < B; ++b) r[b] = nan_max(r[b], t[b]);
+        else
+          for (int64_t b = 0; b < B; ++b) r[b] += t[b];
+      }
+      if constexpr (!Max)
+        for (int64_t b = 0; b < B; ++b) r[b] *= inv;
+    }
+  }
+}
+
+// The adjoint of the average pass: in [A][ax.out][B] spread into out [A][ax.in][B].
+template <class C>
+void spread_axis(const Axis& ax, int64_t A, int64_t B, const C* in, C* out) {
+  std::fill(out, out + A * ax.in * B, C(0));
+  for (int64_t a = 0; a < A; ++a) {
+    const C* ia = in + a * ax.out * B;
+    C* oa = out + a * ax.in * B;
+    for (int64_t o = 0; o < ax.out; ++o) {
+      C inv = C(ax.inv[o]);
+      const C* v = ia + o * B;
+      for (int64_t l = ax.lo[o]; l < ax.hi[o]; ++l) {
+        C* r = oa + l * B;
+        for (int64_t b = 0; b < B; ++b) r[b] += v[b] * inv;
+      }
+    }
+  }
+}
+
+// A dim whose pass would copy its input (absent, or a unit input and output with divisor 1).
+inline bool trivial(const PoolGeom& g, const Axis& ax) {
+  return ax.in == 1 && ax.out == 1 && (!g.include_pad || ax.k == 1);
+}
+
+// x's plane [D][H][W] pooled into y's [DO][HO][WO], through scratch planes.
+template <bool Max, class C>
+void separable_plane(const PoolGeom& g, const C* src, C* yp) {
+  const Axis &D = g.d[0], &H = g.d[1], &W = g.d[2];
+  thread_local std::vector<C> scratch[2];
+  bool h = !trivial(g, H), d = !trivial(g, D);
+  // W pass: [D*H][W] -> [D*H][WO]
+  C* dst = h || d ? (scratch[0].resize(std::size_t(D.in * H.in * W.out)), scratch[0].data()) : yp;
+  pool_axis<Max>(W, D.in * H.in, 1, src, dst);
+  src = dst;
+  if (h) {  // [D][H][WO] -> [D][HO][WO]
+    dst = d ? (scratch[1].resize(std::size_t(D.in * H.out * W.out)), scratch[1].data()) : yp;
+    pool_axis<Max>(H, D.in, W.out, src, dst);
+    src = dst;
+  }
+  if (d) pool_axis<Max>(D, 1, H.out * W.out, src, yp);
+}
+
+template <bool Max, class C>
+void separable_forward(const PoolGeom& g, const C* x, C* y) {
+  for_planes(
+      g, [&](int64_t p) { separable_plane<Max>(g, x + p * g.in_plane(), y + p * g.out_plane()); });
+}
+
+// Calls f(output index, index of its window's first maximum) for each output of plane xp.
+template <class C, class F>
+void each_first_max(const PoolGeom& g, const C* xp, F&& f) {
+  thread_local std::vector<C> maxima;
+  maxima.resize(std::size_t(g.out_plane()));
+  separable_plane<true>(g, xp, maxima.data());
+  windows(g, [&](int64_t o, const Box& b, int64_t) { f(o, first_at(g, xp, b, maxima[o])); });
 }
 
 template <class C>
 void max_forward(const PoolGeom& g, const C* x, C* y) {
-  for_planes(g, g.HO * g.WO * g.kh * g.kw, [&](int64_t p) {
-    const C* xp = x + p * g.H * g.W;
-    C* yp = y + p * g.HO * g.WO;
-    if (is_2x2(g)) {
-      for (int64_t oh = 0; oh < g.HO; ++oh) {
-        const C *r0 = xp + 2 * oh * g.W, *r1 = r0 + g.W;
-        C* yr = yp + oh * g.WO;
-        for (int64_t ow = 0; ow < g.WO; ++ow)
-          yr[ow] =
-              nan_max(nan_max(nan_max(r0[2 * ow], r0[2 * ow + 1]), r1[2 * ow]), r1[2 * ow + 1]);
-      }
-      return;
+  const int64_t W = g.d[2].in, WO = g.d[2].out;
+  if (!is_2x2(g)) return separable_forward<true>(g, x, y);
+  for_planes(g, [&](int64_t p) {
+    const C* xp = x + p * g.in_plane();
+    C* yp = y + p * g.out_plane();
+    for (int64_t oh = 0; oh < g.d[1].out; ++oh) {
+      const C *r0 = xp + 2 * oh * W, *r1 = r0 + W;
+      C* yr = yp + oh * WO;
+      for (int64_t ow = 0; ow < WO; ++ow)
+        yr[ow] = nan_max(nan_max(nan_max(r0[2 * ow], r0[2 * ow + 1]), r1[2 * ow]), r1[2 * ow + 1]);
     }
-    windows(g, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int64_t) {
-      C m = xp[h0 * g.W + w0];
-      for (int64_t ih = h0; ih < h1; ++ih)
-        for (int64_t iw = w0; iw < w1; ++iw) m = nan_max(m, xp[ih * g.W + iw]);
-      yp[o] = m;
-    });
   });
 }
 
 template <class C>
 void max_backward(const PoolGeom& g, const C* gy, const C* x, C* gx) {
-  for_planes(g, g.HO * g.WO * g.kh * g.kw, [&](int64_t p) {
-    const C* xp = x + p * g.H * g.W;
-    const C* gp = gy + p * g.HO * g.WO;
-    C* out = gx + p * g.H * g.W;
-    std::fill(out, out + g.H * g.W, C(0));
+  const int64_t W = g.d[2].in, WO = g.d[2].out;
+  for_planes(g, [&](int64_t p) {
+    const C* xp = x + p * g.in_plane();
+    const C* gp = gy + p * g.out_plane();
+    C* out = gx + p * g.in_plane();
+    std::fill(out, out + g.in_plane(), C(0));
     if (is_2x2(g)) {  // windows do not overlap: write each one's four gradients at once
-      for (int64_t oh = 0; oh < g.HO; ++oh) {
-        const C *r0 = xp + 2 * oh * g.W, *r1 = r0 + g.W;
-        C *o0 = out + 2 * oh * g.W, *o1 = o0 + g.W;
-        for (int64_t ow = 0; ow < g.WO; ++ow) {
+      for (int64_t oh = 0; oh < g.d[1].out; ++oh) {
+        const C *r0 = xp + 2 * oh * W, *r1 = r0 + W;
+        C *o0 = out + 2 * oh * W, *o1 = o0 + W;
+        for (int64_t ow = 0; ow < WO; ++ow) {
           C v[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
           int best = 0;
           for (int k = 1; k < 4; ++k)
             if (v[k] > v[best] || (v[k] != v[k] && v[best] == v[best])) best = k;
-          C gv = gp[oh * g.WO + ow];
+          C gv = gp[oh * WO + ow];
           o0[2 * ow] = best == 0 ? gv : C(0);
           o0[2 * ow + 1] = best == 1 ? gv : C(0);
           o1[2 * ow] = best == 2 ? gv : C(0);
@@ -124,102 +315,49 @@ void max_backward(const PoolGeom& g, const C* gy, const C* x, C* gx) {
       }
       return;
     }
-    windows(g, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int64_t) {
-      out[argmax(xp, g.W, h0, h1, w0, w1)] += gp[o];
-    });
+    each_first_max(g, xp, [&](int64_t o, int64_t i) { out[i] += gp[o]; });
   });
 }
 
 template <class C>
 void max_select(const PoolGeom& g, const C* t, const C* x, C* y) {
-  for_planes(g, g.HO * g.WO * g.kh * g.kw, [&](int64_t p) {
-    const C* xp = x + p * g.H * g.W;
-    const C* tp = t + p * g.H * g.W;
-    C* yp = y + p * g.HO * g.WO;
-    windows(g, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int64_t) {
-      yp[o] = tp[argmax(xp, g.W, h0, h1, w0, w1)];
-    });
+  for_planes(g, [&](int64_t p) {
+    const C* xp = x + p * g.in_plane();
+    const C* tp = t + p * g.in_plane();
+    C* yp = y + p * g.out_plane();
+    each_first_max(g, xp, [&](int64_t o, int64_t i) { yp[o] = tp[i]; });
   });
 }
 
 template <class C>
 void avg_forward(const PoolGeom& g, const C* x, C* y) {
-  for_planes(g, g.HO * g.WO * g.kh * g.kw, [&](int64_t p) {
-    const C* xp = x + p * g.H * g.W;
-    C* yp = y + p * g.HO * g.WO;
-    windows(g, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int64_t div) {
-      C s = 0;
-      for (int64_t ih = h0; ih < h1; ++ih)
-        for (int64_t iw = w0; iw < w1; ++iw) s += xp[ih * g.W + iw];
-      yp[o] = s / C(div);
-    });
-  });
+  separable_forward<false>(g, x, y);
 }
 
+// The adjoint of separable_forward<false>: D, then H, then W.
 template <class C>
 void avg_backward(const PoolGeom& g, const C* gy, C* gx) {
-  for_planes(g, g.HO * g.WO * g.kh * g.kw, [&](int64_t p) {
-    const C* gp = gy + p * g.HO * g.WO;
-    C* out = gx + p * g.H * g.W;
-    std::fill(out, out + g.H * g.W, C(0));
-    windows(g, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int64_t div) {
-      C v = gp[o] / C(div);
-      for (int64_t ih = h0; ih < h1; ++ih)
-        for (int64_t iw = w0; iw < w1; ++iw) out[ih * g.W + iw] += v;
-    });
+  const Axis &D = g.d[0], &H = g.d[1], &W = g.d[2];
+  for_planes(g, [&](int64_t p) {
+    thread_local std::vector<C> scratch[2];
+    const C* src = gy + p * g.out_plane();
+    C* out = gx + p * g.in_plane();
+    if (!trivial(g, D)) {  // [DO][HO*WO] -> [D][HO*WO]
+      scratch[0].resize(std::size_t(D.in * H.out * W.out));
+      spread_axis(D, 1, H.out * W.out, src, scratch[0].data());
+      src = scratch[0].data();
+    }
+    if (!trivial(g, H)) {  // [D][HO][WO] -> [D][H][WO]
+      scratch[1].resize(std::size_t(D.in * H.in * W.out));
+      spread_axis(H, D.in, W.out, src, scratch[1].data());
+      src = scratch[1].data();
+    }
+    spread_axis(W, D.in * H.in, 1, src, out);
   });
 }
 
-// Adaptive windows: output i of n over an input of size len covers [i*len/n, ceil((i+1)*len/n)).
-inline int64_t start_of(int64_t i, int64_t n, int64_t len) { return i * len / n; }
-inline int64_t end_of(int64_t i, int64_t n, int64_t len) { return ((i + 1) * len + n - 1) / n; }
-
-// f(output index, h0, h1, w0, w1) for each output of a plane.
-template <class F>
-inline void adaptive_windows(int64_t H, int64_t W, int64_t HO, int64_t WO, F&& f) {
-  for (int64_t oh = 0; oh < HO; ++oh)
-    for (int64_t ow = 0; ow < WO; ++ow)
-      f(oh * WO + ow, start_of(oh, HO, H), end_of(oh, HO, H), start_of(ow, WO, W),
-        end_of(ow, WO, W));
-}
-
-template <class C>
-void adaptive_forward(const Shape& xs, const Shape& ys, const C* x, C* y) {
-  int64_t H = xs[2], W = xs[3], HO = ys[2], WO = ys[3];
-  parallel_for(xs[0] * xs[1], std::max<int64_t>(1, kGrain / std::max<int64_t>(1, H * W)),
-               [&](int64_t b, int64_t e) {
-                 for (int64_t p = b; p < e; ++p) {
-                   const C* xp = x + p * H * W;
-                   adaptive_windows(H, W, HO, WO,
-                                    [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-                                      C s = 0;
-                                      for (int64_t ih = h0; ih < h1; ++ih)
-                                        for (int64_t iw = w0; iw < w1; ++iw) s += xp[ih * W + iw];
-                                      y[p * HO * WO + o] = s / C((h1 - h0) * (w1 - w0));
-                                    });
-                 }
-               });
-}
-
-template <class C>
-void adaptive_backward(const Shape& ys, const Shape& xs, const C* gy, C* gx) {
-  int64_t H = xs[2], W = xs[3], HO = ys[2], WO = ys[3];
-  parallel_for(xs[0] * xs[1], std::max<int64_t>(1, kGrain / std::max<int64_t>(1, H * W)),
-               [&](int64_t b, int64_t e) {
-                 for (int64_t p = b; p < e; ++p) {
-                   C* out = gx + p * H * W;
-                   std::fill(out, out + H * W, C(0));
-                   adaptive_windows(H, W, HO, WO,
-                                    [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-                                      C v = gy[p * HO * WO + o] / C((h1 - h0) * (w1 - w0));
-                                      for (int64_t ih = h0; ih < h1; ++ih)
-                                        for (int64_t iw = w0; iw < w1; ++iw) out[ih * W + iw] += v;
-                                    });
-                 }
-               });
-}
-
-// ---- float32 on oneDNN, plain NCHW in and out (a reorder would cost more than the pool).
+// ---- float32 on oneDNN, plain NCHW / NCDHW in and out (a reorder would cost more than the
+// pool).
 
 using md = dnnl::memory::desc;
 
@@ -231,15 +369,21 @@ struct PoolCall {
 
 enum class PoolKind : int64_t { avg_forward, avg_backward };
 
-PoolCall make_pool_call(PoolKind kind, const Shape& xs, const Shape& ys, const PoolGeom& g) {
+PoolCall make_pool_call(PoolKind kind, const Shape& xs, const Shape& ys, const Attrs& a,
+                        bool include_pad) {
   dnnl::engine& eng = dnnl_engine();
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
-  md x(dnnl::memory::dims(xs.begin(), xs.end()), dt::f32, tag::nchw);
-  md y(dnnl::memory::dims(ys.begin(), ys.end()), dt::f32, tag::nchw);
-  dnnl::memory::dims strides{g.sh, g.sw}, kernel{g.kh, g.kw}, pad{g.ph, g.pw};
-  dnnl::algorithm alg = g.include_pad ? dnnl::algorithm::pooling_avg_include_padding
-                                      : dnnl::algorithm::pooling_avg_exclude_padding;
+  tag layout = xs.size() == 5 ? tag::ncdhw : tag::nchw;
+  md x(dnnl::memory::dims(xs.begin(), xs.end()), dt::f32, layout);
+  md y(dnnl::memory::dims(ys.begin(), ys.end()), dt::f32, layout);
+  auto dims = [&](const char* name) {
+    const Shape& s = a.get<Shape>(name);
+    return dnnl::memory::dims(s.begin(), s.end());
+  };
+  dnnl::memory::dims strides = dims("stride"), kernel = dims("kernel"), pad = dims("padding");
+  dnnl::algorithm alg = include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                    : dnnl::algorithm::pooling_avg_exclude_padding;
   if (kind != PoolKind::avg_backward) {
     dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, alg, x, y, strides, kernel,
                                   pad, pad);
@@ -254,20 +398,25 @@ PoolCall make_pool_call(PoolKind kind, const Shape& xs, const Shape& ys, const P
           DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC, y, x};
 }
 
-void pool_dnnl(PoolKind kind, const Shape& xs, const Shape& ys, const PoolGeom& g, const float* in,
-               float* out) {
+void pool_dnnl(PoolKind kind, const Shape& xs, const Shape& ys, const Attrs& a, bool include_pad,
+               const float* in, float* out) {
   static PrimitiveCache<PoolCall> cache;
-  std::vector<int64_t> key{int64_t(kind), g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.include_pad};
+  std::vector<int64_t> key{int64_t(kind), include_pad};
   append(key, xs);
   append(key, ys);
+  for (const char* name : {"kernel", "stride", "padding"}) append(key, a.get<Shape>(name));
   std::shared_ptr<const PoolCall> c =
-      cache.get(key, [&] { return make_pool_call(kind, xs, ys, g); });
+      cache.get(key, [&] { return make_pool_call(kind, xs, ys, a, include_pad); });
   dnnl::engine& eng = dnnl_engine();
   dnnl::stream& s = dnnl_stream();
   c->prim.execute(s, {{c->in_arg, dnnl::memory(c->in, eng, const_cast<float*>(in))},
                       {c->out_arg, dnnl::memory(c->out, eng, out)}});
   s.wait();
 }
+
+// oneDNN's plain-layout average pooling beats the separable loops on real 2-d images only
+// (measured: 1-d forms, as height-1 images, and 3-d ones run faster on the loops).
+bool use_dnnl(const PoolGeom& g, const Shape& xs) { return g.fixed && xs.size() == 4 && xs[2] > 1; }
 
 bool empty_io(const KernelArgs& a) {
   if (a.out.numel() == 0) return true;
@@ -282,8 +431,7 @@ bool empty_io(const KernelArgs& a) {
 template <class T>
 void max_pool_kernel(const KernelArgs& a) {
   if (empty_io(a)) return;
-  const Shape &xs = a.inputs[0]->shape, &ys = a.out.shape;
-  PoolGeom g = geometry(xs, ys, a.attrs);
+  PoolGeom g = geometry(a.inputs[0]->shape, a.out.shape, a.attrs);
   // Not oneDNN: its max pooling drops NaNs, which PyTorch (and this op) propagate.
   with_contiguous<T>(a, [&](const auto& in, auto* out) { max_forward(g, in[0], out); });
 }
@@ -309,9 +457,9 @@ void avg_pool_kernel(const KernelArgs& a) {
   PoolGeom g = geometry(xs, ys, a.attrs);
   with_contiguous<T>(a, [&](const auto& in, auto* out) {
     if constexpr (std::is_same_v<std::remove_pointer_t<decltype(out)>, float>)
-      pool_dnnl(PoolKind::avg_forward, xs, ys, g, in[0], out);
-    else
-      avg_forward(g, in[0], out);
+      if (use_dnnl(g, xs))
+        return pool_dnnl(PoolKind::avg_forward, xs, ys, a.attrs, g.include_pad, in[0], out);
+    avg_forward(g, in[0], out);
   });
 }
 
@@ -322,39 +470,26 @@ void avg_pool_backward_kernel(const KernelArgs& a) {
   PoolGeom g = geometry(xs, ys, a.attrs);
   with_contiguous<T>(a, [&](const auto& in, auto* out) {
     if constexpr (std::is_same_v<std::remove_pointer_t<decltype(out)>, float>)
-      pool_dnnl(PoolKind::avg_backward, xs, ys, g, in[0], out);
-    else
-      avg_backward(g, in[0], out);
-  });
-}
-
-template <class T>
-void adaptive_kernel(const KernelArgs& a) {
-  if (empty_io(a)) return;
-  with_contiguous<T>(a, [&](const auto& in, auto* out) {
-    adaptive_forward(a.inputs[0]->shape, a.out.shape, in[0], out);
-  });
-}
-
-template <class T>
-void adaptive_backward_kernel(const KernelArgs& a) {
-  if (empty_io(a)) return;
-  with_contiguous<T>(a, [&](const auto& in, auto* out) {
-    adaptive_backward(a.inputs[0]->shape, a.out.shape, in[0], out);
+      if (use_dnnl(g, xs))
+        return pool_dnnl(PoolKind::avg_backward, xs, ys, a.attrs, g.include_pad, in[0], out);
+    avg_backward(g, in[0], out);
   });
 }
 
 const bool registered = [] {
   for_each_float_dtype([]<class T>() {
     DType t = dtype_of_v<T>;
-    register_kernel("max_pool2d", DeviceType::cpu, t, max_pool_kernel<T>);
-    register_kernel("max_pool2d_backward", DeviceType::cpu, t, max_pool_backward_kernel<T>);
-    register_kernel("max_pool2d_select", DeviceType::cpu, t, max_pool_select_kernel<T>);
-    register_kernel("avg_pool2d", DeviceType::cpu, t, avg_pool_kernel<T>);
-    register_kernel("avg_pool2d_backward", DeviceType::cpu, t, avg_pool_backward_kernel<T>);
-    register_kernel("adaptive_avg_pool2d", DeviceType::cpu, t, adaptive_kernel<T>);
-    register_kernel("adaptive_avg_pool2d_backward", DeviceType::cpu, t,
-                    adaptive_backward_kernel<T>);
+    for (const char* max : {"max_pool2d", "max_pool3d", "adaptive_max_pool2d"}) {
+      std::string name = max;
+      register_kernel(name, DeviceType::cpu, t, max_pool_kernel<T>);
+      register_kernel(name + "_backward", DeviceType::cpu, t, max_pool_backward_kernel<T>);
+      register_kernel(name + "_select", DeviceType::cpu, t, max_pool_select_kernel<T>);
+    }
+    for (const char* avg : {"avg_pool2d", "avg_pool3d", "adaptive_avg_pool2d"}) {
+      std::string name = avg;
+      register_kernel(name, DeviceType::cpu, t, avg_pool_kernel<T>);
+      register_kernel(name + "_backward", DeviceType::cpu, t, avg_pool_backward_kernel<T>);
+    }
   });
   return true;
 }();
