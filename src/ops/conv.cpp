@@ -1,10 +1,12 @@
 // Convolution: conv2d and conv3d, each with its two gradients; every op's VJP is written with
-// the other two of its rank, so gradients of any order work. Bias is a broadcast add outside
-// the ops. Transposed convolutions are the input-gradient ops applied to their input.
+// the other two of its rank, so gradients of any order work. The forward ops take an optional
+// bias as a third input (oneDNN adds it while writing the output, saving a pass over it).
+// Transposed convolutions are the input-gradient ops applied to their input.
 #include "nabla/ops/conv.h"
 
 #include "nabla/ops/binary.h"
 #include "nabla/ops/join.h"
+#include "nabla/ops/reduce.h"
 #include "ops/common.h"
 
 namespace nabla {
@@ -60,7 +62,14 @@ std::vector<Tensor> conv_vjp(const VjpContext& c) {
   if (wants_grad(x)) gx = apply(*f.input_grad, {c.cotangent, w}, with(a, "input_shape", x.shape()));
   if (wants_grad(w))
     gw = apply(*f.weight_grad, {x, c.cotangent}, with(a, "weight_shape", w.shape()));
-  return {gx, gw};
+  if (c.inputs.size() < 3) return {gx, gw};
+  Tensor gb;
+  if (wants_grad(c.inputs[2])) {
+    Shape axes{0};
+    for (int64_t i = 2; i < x.ndim(); ++i) axes.push_back(i);
+    gb = sum(c.cotangent, axes);
+  }
+  return {gx, gw, gb};
 }
 
 // input gradient gx = backward_input(g, w): linear in g (its adjoint is the convolution) and
@@ -96,7 +105,7 @@ std::vector<Tensor> weight_grad_vjp(const VjpContext& c) {
 }
 
 const OpDef& kConv2d =
-    define_op({.name = "conv2d", .arity = 2, .infer = conv_infer, .vjp = conv_vjp});
+    define_op({.name = "conv2d", .arity = -1, .infer = conv_infer, .vjp = conv_vjp});  // x, w[, b]
 const OpDef& kConvInputGrad = define_op({.name = "conv2d_backward_input",
                                          .arity = 2,
                                          .infer = input_grad_infer,
@@ -106,7 +115,7 @@ const OpDef& kConvWeightGrad = define_op({.name = "conv2d_backward_weight",
                                           .infer = weight_grad_infer,
                                           .vjp = weight_grad_vjp});
 const OpDef& kConv3d =
-    define_op({.name = "conv3d", .arity = 2, .infer = conv_infer, .vjp = conv_vjp});
+    define_op({.name = "conv3d", .arity = -1, .infer = conv_infer, .vjp = conv_vjp});
 const OpDef& kConv3dInputGrad = define_op({.name = "conv3d_backward_input",
                                            .arity = 2,
                                            .infer = input_grad_infer,
@@ -216,14 +225,18 @@ Conv2dOptions to_2d(const Conv1dOptions& o) {
           .same = o.same};
 }
 
+void check_bias(const char* op, const Tensor& bias, int64_t channels, const Tensor& w) {
+  if (bias.ndim() != 1 || bias.size(0) != channels)
+    shape_error(op, "bias " + shape_str(bias.shape()) + " does not match " +
+                        std::to_string(channels) + " output channels of weight " +
+                        shape_str(w.shape()));
+  check_dtypes(op, w, bias);
+}
+
 // Adds bias (C) to y (N, C, ...) after checking it against the output channels.
 Tensor add_bias(const char* op, const Tensor& y, const Tensor& bias, const Tensor& w) {
   if (!bias.defined()) return y;
-  if (bias.ndim() != 1 || bias.size(0) != y.size(1))
-    shape_error(op, "bias " + shape_str(bias.shape()) + " does not match " +
-                        std::to_string(y.size(1)) + " output channels of weight " +
-                        shape_str(w.shape()));
-  check_dtypes(op, y, bias);
+  check_bias(op, bias, y.size(1), w);
   Shape s(std::size_t(y.ndim()), 1);
   s[1] = bias.size(0);
   return y + bias.reshape(s);
@@ -233,7 +246,10 @@ Tensor conv_nd(const char* op, std::size_t r, const Tensor& x, const Tensor& w, 
                const ConvSpec& o) {
   Attrs a = make_attrs(op, r, x.shape(), w.shape(), o);
   check_dtypes(op, x, w);
-  return add_bias(op, apply(*family(int64_t(r) + 2).forward, {x, w}, std::move(a)), bias, w);
+  const OpDef& conv = *family(int64_t(r) + 2).forward;
+  if (!bias.defined()) return apply(conv, {x, w}, std::move(a));
+  check_bias(op, bias, w.size(0), w);
+  return apply(conv, {x, w, bias}, std::move(a));
 }
 
 Tensor backward_input_nd(const char* op, std::size_t r, const Tensor& g, const Tensor& w,

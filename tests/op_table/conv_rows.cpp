@@ -609,8 +609,11 @@ NABLA_OP_ROWS(
                 {Arg{.shape = {2, 8, 8, 13, 13}}, Arg{.shape = {6, 4, 3, 3, 3}}}}),
     Row{.op = "conv3d",
         .variant = "bias_same",
-        .samples = {{Arg{.shape = {1, 2, 3, 4, 3}}, Arg{.shape = {2, 2, 2, 3, 2}},
-                     Arg{.shape = {2}}}},
+        .samples =
+            {{Arg{.shape = {1, 2, 3, 4, 3}}, Arg{.shape = {2, 2, 2, 3, 2}}, Arg{.shape = {2}}},
+             {Arg{.shape = {2, 4, 6, 9, 7}}, Arg{.shape = {8, 4, 2, 3, 2}}, Arg{.shape = {8}}},
+             // no input channels: the output is the bias
+             {Arg{.shape = {1, 0, 3, 4, 3}}, Arg{.shape = {2, 0, 2, 3, 2}}, Arg{.shape = {2}}}},
         .run =
             [](const std::vector<Tensor>& in) {
               return conv3d(in[0], in[1], in[2], {.same = true});

@@ -93,8 +93,9 @@ struct Dims {
   }
 };
 
+// bias: null or one value per output channel.
 template <class T>
-void conv_forward_direct(const ConvGeom& g, const T* x, const T* w, T* y) {
+void conv_forward_direct(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   Dims d(g);
   parallel_for(d.N * d.O,
                std::max<int64_t>(1, kGrain / std::max<int64_t>(1, d.out_size * d.cpg * d.k_size)),
@@ -102,7 +103,7 @@ void conv_forward_direct(const ConvGeom& g, const T* x, const T* w, T* y) {
                  for (int64_t item = b; item < e; ++item) {
                    int64_t n = item / d.O, o = item % d.O, grp = o / d.opg;
                    T* yp = y + item * d.out_size;
-                   std::fill(yp, yp + d.out_size, T(0));
+                   std::fill(yp, yp + d.out_size, bias ? bias[o] : T(0));
                    for (int64_t ci = 0; ci < d.cpg; ++ci) {
                      const T* xp = x + (n * d.C + grp * d.cpg + ci) * d.in_size;
                      const T* wk = w + (o * d.cpg + ci) * d.k_size;
@@ -176,15 +177,17 @@ dnnl::memory::dims weight_dims(const ConvGeom& g) {
   return d;
 }
 
-// A primitive with two inputs and one output, each maybe reordered from/to the user layout.
+// A primitive with two inputs and one output, each maybe reordered from/to the user layout,
+// and for the forward maybe a bias (plain, one value per output channel).
 struct DnnlCall {
   dnnl::primitive prim;
+  std::optional<md> bias;
   std::array<int, 3> arg{};
   std::array<md, 3> user, want;
   std::array<std::optional<dnnl::reorder>, 3> reorder;  // inputs: user->want; output: want->user
 };
 
-DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind) {
+DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind, bool with_bias) {
   dnnl::engine& eng = dnnl_engine();
   bool vol = g.rank() == 3;
   tag act = vol ? tag::ncdhw : tag::nchw;
@@ -206,7 +209,14 @@ DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind) {
   };
   DnnlCall c;
   if (kind == ConvKind::forward) {
-    dnnl::convolution_forward::primitive_desc pd(fwd_desc(dnnl::prop_kind::forward_inference), eng);
+    auto desc = fwd_desc(dnnl::prop_kind::forward_inference);
+    if (with_bias) {
+      c.bias = md({g.w[0]}, dt::f32, tag::a);
+      desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                             dnnl::algorithm::convolution_direct, x_any, w_any,
+                                             *c.bias, y_any, strides, dil, pl, pr);
+    }
+    dnnl::convolution_forward::primitive_desc pd(desc, eng);
     c.prim = dnnl::convolution_forward(pd);
     c.arg = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
     c.user = {x_user, w_user, y_user};
@@ -242,7 +252,8 @@ DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind) {
   return c;
 }
 
-void run_call(const DnnlCall& c, const float* in0, const float* in1, float* out) {
+void run_call(const DnnlCall& c, const float* in0, const float* in1, const float* bias,
+              float* out) {
   dnnl::engine& eng = dnnl_engine();
   dnnl::stream& s = dnnl_stream();
   std::unordered_map<int, dnnl::memory> args;
@@ -257,6 +268,7 @@ void run_call(const DnnlCall& c, const float* in0, const float* in1, float* out)
     c.reorder[i]->execute(s, user, m);
     args.emplace(c.arg[i], m);
   }
+  if (c.bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(*c.bias, eng, const_cast<float*>(bias)));
   dnnl::memory out_user(c.user[2], eng, out);
   dnnl::memory out_mem = c.reorder[2] ? dnnl::memory(c.want[2], eng) : out_user;
   args.emplace(c.arg[2], out_mem);
@@ -265,27 +277,42 @@ void run_call(const DnnlCall& c, const float* in0, const float* in1, float* out)
   s.wait();
 }
 
-void conv_dnnl(const ConvGeom& g, ConvKind kind, const float* in0, const float* in1, float* out) {
+void conv_dnnl(const ConvGeom& g, ConvKind kind, const float* in0, const float* in1,
+               const float* bias, float* out) {
   static PrimitiveCache<DnnlCall> cache;
-  std::vector<int64_t> key{int64_t(kind), g.groups};
+  std::vector<int64_t> key{int64_t(kind), g.groups, bias != nullptr};
   for (const Shape* s : {&g.x, &g.w, &g.y, &g.stride, &g.pad, &g.dil}) append(key, *s);
-  run_call(*cache.get(key, [&] { return make_conv_call(g, kind); }), in0, in1, out);
+  run_call(*cache.get(key, [&] { return make_conv_call(g, kind, bias != nullptr); }), in0, in1,
+           bias, out);
+}
+
+// y (N, O, spatial...) = bias[o] everywhere: a convolution over no input channels.
+template <class T>
+void fill_bias(const ConvGeom& g, const T* bias, T* y) {
+  int64_t plane = numel_of(g.y) / std::max<int64_t>(1, g.y[0] * g.y[1]);
+  for (int64_t item = 0; item < g.y[0] * g.y[1]; ++item)
+    std::fill(y + item * plane, y + (item + 1) * plane, bias[item % g.y[1]]);
 }
 
 template <class T, ConvKind kKind>
 void conv_kernel(const KernelArgs& a) {
   ConvGeom g = geometry(a, kKind);
   if (a.out.numel() == 0) return;
-  if (a.inputs[0]->numel() == 0 || a.inputs[1]->numel() == 0) {  // an empty sum
+  bool empty_sum = a.inputs[0]->numel() == 0 || a.inputs[1]->numel() == 0;
+  bool has_bias = kKind == ConvKind::forward && a.inputs.size() > 2;
+  if (empty_sum && !has_bias) {
     std::memset(a.out.data(), 0, std::size_t(a.out.numel()) * sizeof(T));
     return;
   }
   with_contiguous<T>(a, [&](const auto& in, auto* out) {
     using C = std::remove_cv_t<std::remove_pointer_t<decltype(out)>>;
-    if constexpr (std::is_same_v<C, float>) {
-      conv_dnnl(g, kKind, in[0], in[1], out);
+    const C* bias = has_bias ? in[2] : nullptr;
+    if (empty_sum) {
+      fill_bias<C>(g, bias, out);
+    } else if constexpr (std::is_same_v<C, float>) {
+      conv_dnnl(g, kKind, in[0], in[1], bias, out);
     } else if constexpr (kKind == ConvKind::forward) {
-      conv_forward_direct<C>(g, in[0], in[1], out);
+      conv_forward_direct<C>(g, in[0], in[1], bias, out);
     } else if constexpr (kKind == ConvKind::backward_input) {
       conv_backward_input_direct<C>(g, in[0], in[1], out);
     } else {
