@@ -74,6 +74,80 @@ Tensor Conv2d::forward(const Tensor& x) {
 }
 std::string Conv2d::describe() const { return "Conv2d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")"; }
 
+Conv3d::Conv3d(int64_t in, int64_t out, int64_t k, ConvOptions o)
+    : in_(in), out_(out), k_(k), o_(o) {
+  check_positive(
+      "Conv3d",
+      {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
+  if (in % o.groups || out % o.groups)
+    throw ValueError("[Conv3d] channels must be divisible by groups=" + std::to_string(o.groups));
+  weight = register_parameter("weight", empty({out, in / o.groups, k, k, k}));
+  if (o.bias) bias = register_parameter("bias", empty({out}));
+  default_init(weight, bias);
+}
+Tensor Conv3d::forward(const Tensor& x) {
+  int64_t s = o_.stride, p = o_.padding, d = o_.dilation;
+  return conv3d(x, weight, bias,
+                {.stride = {s, s, s},
+                 .padding = {p, p, p},
+                 .dilation = {d, d, d},
+                 .groups = o_.groups,
+                 .same = o_.same});
+}
+std::string Conv3d::describe() const {
+  return "Conv3d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")";
+}
+
+// The weight is (in, out / groups, k...), so default_init's fan_in (from dim 1) is PyTorch's.
+ConvTranspose1d::ConvTranspose1d(int64_t in, int64_t out, int64_t k, ConvTransposeOptions o)
+    : in_(in), out_(out), k_(k), o_(o) {
+  check_positive(
+      "ConvTranspose1d",
+      {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
+  if (in % o.groups || out % o.groups)
+    throw ValueError("[ConvTranspose1d] channels must be divisible by groups=" +
+                     std::to_string(o.groups));
+  weight = register_parameter("weight", empty({in, out / o.groups, k}));
+  if (o.bias) bias = register_parameter("bias", empty({out}));
+  default_init(weight, bias);
+}
+Tensor ConvTranspose1d::forward(const Tensor& x) {
+  return conv_transpose1d(x, weight, bias,
+                          {.stride = o_.stride,
+                           .padding = o_.padding,
+                           .output_padding = o_.output_padding,
+                           .groups = o_.groups,
+                           .dilation = o_.dilation});
+}
+std::string ConvTranspose1d::describe() const {
+  return "ConvTranspose1d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")";
+}
+
+ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t k, ConvTransposeOptions o)
+    : in_(in), out_(out), k_(k), o_(o) {
+  check_positive(
+      "ConvTranspose2d",
+      {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
+  if (in % o.groups || out % o.groups)
+    throw ValueError("[ConvTranspose2d] channels must be divisible by groups=" +
+                     std::to_string(o.groups));
+  weight = register_parameter("weight", empty({in, out / o.groups, k, k}));
+  if (o.bias) bias = register_parameter("bias", empty({out}));
+  default_init(weight, bias);
+}
+Tensor ConvTranspose2d::forward(const Tensor& x) {
+  int64_t s = o_.stride, p = o_.padding, op = o_.output_padding, d = o_.dilation;
+  return conv_transpose2d(x, weight, bias,
+                          {.stride = {s, s},
+                           .padding = {p, p},
+                           .output_padding = {op, op},
+                           .groups = o_.groups,
+                           .dilation = {d, d}});
+}
+std::string ConvTranspose2d::describe() const {
+  return "ConvTranspose2d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")";
+}
+
 MaxPool2d::MaxPool2d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) { check_positive("MaxPool2d", {{"kernel_size", k}}); }
 Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, {k_, k_}, {s_, s_}, {p_, p_}); }
 std::string MaxPool2d::describe() const { return "MaxPool2d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }

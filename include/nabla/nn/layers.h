@@ -55,6 +55,56 @@ class Conv2d : public Module {
   ConvOptions o_;
 };
 
+// Input (N, C, D, H, W); weight (out, in/groups, k, k, k).
+class Conv3d : public Module {
+ public:
+  Conv3d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, ConvOptions options = {});
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  Tensor weight, bias;
+
+ private:
+  int64_t in_, out_, k_;
+  ConvOptions o_;
+};
+
+struct ConvTransposeOptions {
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t output_padding = 0;  // smaller than the stride or the dilation
+  int64_t groups = 1;
+  int64_t dilation = 1;
+  bool bias = true;
+};
+
+// Input (N, C, L); weight (in, out/groups, k), as torch.nn.ConvTranspose1d.
+class ConvTranspose1d : public Module {
+ public:
+  ConvTranspose1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
+                  ConvTransposeOptions options = {});
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  Tensor weight, bias;
+
+ private:
+  int64_t in_, out_, k_;
+  ConvTransposeOptions o_;
+};
+
+// Input (N, C, H, W); weight (in, out/groups, k, k), as torch.nn.ConvTranspose2d.
+class ConvTranspose2d : public Module {
+ public:
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
+                  ConvTransposeOptions options = {});
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  Tensor weight, bias;
+
+ private:
+  int64_t in_, out_, k_;
+  ConvTransposeOptions o_;
+};
+
 // stride defaults to the kernel size.
 class MaxPool2d : public Module {
  public:

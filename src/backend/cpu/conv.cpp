@@ -1,4 +1,4 @@
-// CPU kernels of conv2d and its gradients: oneDNN primitives for float32 (and, converted,
+// CPU kernels of conv2d, conv3d and their gradients: oneDNN primitives for float32 (and, converted,
 // float16/bfloat16), direct loops for float64 (the precision the gradient checks run in).
 #include <algorithm>
 #include <cstring>
@@ -14,11 +14,12 @@ namespace {
 
 enum class ConvKind : int64_t { forward, backward_input, backward_weight };
 
-// Everything about one convolution, whichever of its three ops runs.
+// Everything about one convolution, whichever of its three ops runs, with 2 or 3 spatial dims.
 struct ConvGeom {
-  Shape x, w, y;           // input (N, C, H, W), weight (O, C / G, KH, KW), output (N, O, HO, WO)
-  Shape stride, pad, dil;  // pad: {top, left, bottom, right}
+  Shape x, w, y;           // input (N, C, ...), weight (O, C / G, ...), output (N, O, ...)
+  Shape stride, pad, dil;  // pad: all leading pads, then all trailing ones
   int64_t groups = 1;
+  std::size_t rank() const { return stride.size(); }
 };
 
 ConvGeom geometry(const KernelArgs& a, ConvKind kind) {
@@ -42,9 +43,10 @@ ConvGeom geometry(const KernelArgs& a, ConvKind kind) {
   return g;
 }
 
-// ---- float64: direct loops over output planes, each written by one thread.
+// ---- float64: direct loops over output planes, each written by one thread. A 2-d
+// convolution runs as a 3-d one of depth 1.
 
-// Calls f(oh, ih) for the output rows whose tap kh lands inside the input.
+// Calls f(o, i) for the outputs o whose tap lands on input i = o * stride + offset inside.
 template <class F>
 inline void taps(int64_t out_n, int64_t in_n, int64_t stride, int64_t offset, F&& f) {
   for (int64_t o = 0; o < out_n; ++o) {
@@ -54,111 +56,112 @@ inline void taps(int64_t out_n, int64_t in_n, int64_t stride, int64_t offset, F&
 }
 
 struct Dims {
-  int64_t N, C, H, W, O, KH, KW, HO, WO, G, cpg, opg;
-  explicit Dims(const ConvGeom& g)
-      : N(g.x[0]),
-        C(g.x[1]),
-        H(g.x[2]),
-        W(g.x[3]),
-        O(g.w[0]),
-        KH(g.w[2]),
-        KW(g.w[3]),
-        HO(g.y[2]),
-        WO(g.y[3]),
-        G(g.groups),
-        cpg(C / G),
-        opg(O / G) {}
+  int64_t N, C, O, G, cpg, opg;
+  std::array<int64_t, 3> in, k, out, s, p, d;  // per spatial dim (depth, height, width)
+  int64_t in_size, k_size, out_size;
+
+  explicit Dims(const ConvGeom& g) : N(g.x[0]), C(g.x[1]), O(g.w[0]), G(g.groups) {
+    cpg = C / G, opg = O / G;
+    std::size_t r = g.rank(), lead = 3 - r;
+    for (std::size_t i = 0; i < 3; ++i) {
+      bool real = i >= lead;
+      std::size_t j = i - lead;
+      in[i] = real ? g.x[2 + j] : 1;
+      k[i] = real ? g.w[2 + j] : 1;
+      out[i] = real ? g.y[2 + j] : 1;
+      s[i] = real ? g.stride[j] : 1;
+      p[i] = real ? g.pad[j] : 0;
+      d[i] = real ? g.dil[j] : 1;
+    }
+    in_size = in[0] * in[1] * in[2];
+    k_size = k[0] * k[1] * k[2];
+    out_size = out[0] * out[1] * out[2];
+  }
+
+  // Calls f(flat output index, flat input index) for every pair that kernel tap kk (flat)
+  // connects.
+  template <class F>
+  void pairs(int64_t kk, F&& f) const {
+    int64_t kd = kk / (k[1] * k[2]), kh = kk / k[2] % k[1], kw = kk % k[2];
+    taps(out[0], in[0], s[0], kd * d[0] - p[0], [&](int64_t od, int64_t id) {
+      taps(out[1], in[1], s[1], kh * d[1] - p[1], [&](int64_t oh, int64_t ih) {
+        int64_t orow = (od * out[1] + oh) * out[2], irow = (id * in[1] + ih) * in[2];
+        taps(out[2], in[2], s[2], kw * d[2] - p[2],
+             [&](int64_t ow, int64_t iw) { f(orow + ow, irow + iw); });
+      });
+    });
+  }
 };
 
+// bias: null or one value per output channel.
 template <class T>
-void conv_forward_direct(const ConvGeom& g, const T* x, const T* w, T* y) {
+void conv_forward_direct(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   Dims d(g);
-  parallel_for(
-      d.N * d.O,
-      std::max<int64_t>(1, kGrain / std::max<int64_t>(1, d.HO * d.WO * d.cpg * d.KH * d.KW)),
-      [&](int64_t b, int64_t e) {
-        for (int64_t item = b; item < e; ++item) {
-          int64_t n = item / d.O, o = item % d.O, grp = o / d.opg;
-          T* yp = y + item * d.HO * d.WO;
-          std::fill(yp, yp + d.HO * d.WO, T(0));
-          for (int64_t ci = 0; ci < d.cpg; ++ci) {
-            const T* xp = x + (n * d.C + grp * d.cpg + ci) * d.H * d.W;
-            const T* wk = w + (o * d.cpg + ci) * d.KH * d.KW;
-            for (int64_t kh = 0; kh < d.KH; ++kh)
-              for (int64_t kw = 0; kw < d.KW; ++kw) {
-                T wv = wk[kh * d.KW + kw];
-                taps(d.HO, d.H, g.stride[0], kh * g.dil[0] - g.pad[0], [&](int64_t oh, int64_t ih) {
-                  taps(d.WO, d.W, g.stride[1], kw * g.dil[1] - g.pad[1],
-                       [&](int64_t ow, int64_t iw) {
-                         yp[oh * d.WO + ow] += wv * xp[ih * d.W + iw];
-                       });
-                });
-              }
-          }
-        }
-      });
+  parallel_for(d.N * d.O,
+               std::max<int64_t>(1, kGrain / std::max<int64_t>(1, d.out_size * d.cpg * d.k_size)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t item = b; item < e; ++item) {
+                   int64_t n = item / d.O, o = item % d.O, grp = o / d.opg;
+                   T* yp = y + item * d.out_size;
+                   std::fill(yp, yp + d.out_size, bias ? bias[o] : T(0));
+                   for (int64_t ci = 0; ci < d.cpg; ++ci) {
+                     const T* xp = x + (n * d.C + grp * d.cpg + ci) * d.in_size;
+                     const T* wk = w + (o * d.cpg + ci) * d.k_size;
+                     for (int64_t kk = 0; kk < d.k_size; ++kk) {
+                       T wv = wk[kk];
+                       d.pairs(kk, [&](int64_t oi, int64_t ii) { yp[oi] += wv * xp[ii]; });
+                     }
+                   }
+                 }
+               });
 }
 
 template <class T>
 void conv_backward_input_direct(const ConvGeom& g, const T* gy, const T* w, T* gx) {
   Dims d(g);
-  parallel_for(
-      d.N * d.C,
-      std::max<int64_t>(1, kGrain / std::max<int64_t>(1, d.HO * d.WO * d.opg * d.KH * d.KW)),
-      [&](int64_t b, int64_t e) {
-        for (int64_t item = b; item < e; ++item) {
-          int64_t n = item / d.C, c = item % d.C, grp = c / d.cpg, ci = c % d.cpg;
-          T* xp = gx + item * d.H * d.W;
-          std::fill(xp, xp + d.H * d.W, T(0));
-          for (int64_t o = grp * d.opg; o < (grp + 1) * d.opg; ++o) {
-            const T* gp = gy + (n * d.O + o) * d.HO * d.WO;
-            const T* wk = w + (o * d.cpg + ci) * d.KH * d.KW;
-            for (int64_t kh = 0; kh < d.KH; ++kh)
-              for (int64_t kw = 0; kw < d.KW; ++kw) {
-                T wv = wk[kh * d.KW + kw];
-                taps(d.HO, d.H, g.stride[0], kh * g.dil[0] - g.pad[0], [&](int64_t oh, int64_t ih) {
-                  taps(d.WO, d.W, g.stride[1], kw * g.dil[1] - g.pad[1],
-                       [&](int64_t ow, int64_t iw) {
-                         xp[ih * d.W + iw] += wv * gp[oh * d.WO + ow];
-                       });
-                });
-              }
-          }
-        }
-      });
+  parallel_for(d.N * d.C,
+               std::max<int64_t>(1, kGrain / std::max<int64_t>(1, d.out_size * d.opg * d.k_size)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t item = b; item < e; ++item) {
+                   int64_t n = item / d.C, c = item % d.C, grp = c / d.cpg, ci = c % d.cpg;
+                   T* xp = gx + item * d.in_size;
+                   std::fill(xp, xp + d.in_size, T(0));
+                   for (int64_t o = grp * d.opg; o < (grp + 1) * d.opg; ++o) {
+                     const T* gp = gy + (n * d.O + o) * d.out_size;
+                     const T* wk = w + (o * d.cpg + ci) * d.k_size;
+                     for (int64_t kk = 0; kk < d.k_size; ++kk) {
+                       T wv = wk[kk];
+                       d.pairs(kk, [&](int64_t oi, int64_t ii) { xp[ii] += wv * gp[oi]; });
+                     }
+                   }
+                 }
+               });
 }
 
 template <class T>
 void conv_backward_weight_direct(const ConvGeom& g, const T* x, const T* gy, T* gw) {
   Dims d(g);
   parallel_for(d.O * d.cpg,
-               std::max<int64_t>(1, kGrain / std::max<int64_t>(1, d.N * d.HO * d.WO * d.KH * d.KW)),
+               std::max<int64_t>(1, kGrain / std::max<int64_t>(1, d.N * d.out_size * d.k_size)),
                [&](int64_t b, int64_t e) {
                  for (int64_t item = b; item < e; ++item) {
                    int64_t o = item / d.cpg, ci = item % d.cpg, c = (o / d.opg) * d.cpg + ci;
-                   T* wk = gw + item * d.KH * d.KW;
-                   for (int64_t kh = 0; kh < d.KH; ++kh)
-                     for (int64_t kw = 0; kw < d.KW; ++kw) {
-                       T acc = 0;
-                       for (int64_t n = 0; n < d.N; ++n) {
-                         const T* xp = x + (n * d.C + c) * d.H * d.W;
-                         const T* gp = gy + (n * d.O + o) * d.HO * d.WO;
-                         taps(d.HO, d.H, g.stride[0], kh * g.dil[0] - g.pad[0],
-                              [&](int64_t oh, int64_t ih) {
-                                taps(d.WO, d.W, g.stride[1], kw * g.dil[1] - g.pad[1],
-                                     [&](int64_t ow, int64_t iw) {
-                                       acc += xp[ih * d.W + iw] * gp[oh * d.WO + ow];
-                                     });
-                              });
-                       }
-                       wk[kh * d.KW + kw] = acc;
+                   T* wk = gw + item * d.k_size;
+                   for (int64_t kk = 0; kk < d.k_size; ++kk) {
+                     T acc = 0;
+                     for (int64_t n = 0; n < d.N; ++n) {
+                       const T* xp = x + (n * d.C + c) * d.in_size;
+                       const T* gp = gy + (n * d.O + o) * d.out_size;
+                       d.pairs(kk, [&](int64_t oi, int64_t ii) { acc += xp[ii] * gp[oi]; });
                      }
+                     wk[kk] = acc;
+                   }
                  }
                });
 }
 
 // ---- float32: oneDNN, in the layouts its fastest implementation picks (format "any"),
-// with reorders from and to the plain NCHW/OIHW tensors when they differ.
+// with reorders from and to the plain NC(D)HW/OI(D)HW tensors when they differ.
 
 using md = dnnl::memory::desc;
 using dt = dnnl::memory::data_type;
@@ -166,35 +169,54 @@ using tag = dnnl::memory::format_tag;
 
 dnnl::memory::dims dims_of(const Shape& s) { return dnnl::memory::dims(s.begin(), s.end()); }
 
-// Weights are 5-d (G, O / G, C / G, KH, KW) when grouped; the same bytes as OIHW.
+// Weights get a leading group dim (G, O / G, C / G, kernel...) when grouped; the same bytes.
 dnnl::memory::dims weight_dims(const ConvGeom& g) {
   if (g.groups == 1) return dims_of(g.w);
-  return {g.groups, g.w[0] / g.groups, g.w[1], g.w[2], g.w[3]};
+  dnnl::memory::dims d{g.groups, g.w[0] / g.groups};
+  d.insert(d.end(), g.w.begin() + 1, g.w.end());
+  return d;
 }
 
-// A primitive with two inputs and one output, each maybe reordered from/to the user layout.
+// A primitive with two inputs and one output, each maybe reordered from/to the user layout,
+// and for the forward maybe a bias (plain, one value per output channel).
 struct DnnlCall {
   dnnl::primitive prim;
+  std::optional<md> bias;
   std::array<int, 3> arg{};
   std::array<md, 3> user, want;
   std::array<std::optional<dnnl::reorder>, 3> reorder;  // inputs: user->want; output: want->user
 };
 
-DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind) {
+DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind, bool with_bias) {
   dnnl::engine& eng = dnnl_engine();
-  md x_user(dims_of(g.x), dt::f32, tag::nchw), y_user(dims_of(g.y), dt::f32, tag::nchw);
-  md w_user(weight_dims(g), dt::f32, g.groups == 1 ? tag::oihw : tag::goihw);
+  bool vol = g.rank() == 3;
+  tag act = vol ? tag::ncdhw : tag::nchw;
+  tag wt = g.groups == 1 ? (vol ? tag::oidhw : tag::oihw) : (vol ? tag::goidhw : tag::goihw);
+  md x_user(dims_of(g.x), dt::f32, act), y_user(dims_of(g.y), dt::f32, act);
+  md w_user(weight_dims(g), dt::f32, wt);
   md x_any(dims_of(g.x), dt::f32, tag::any), y_any(dims_of(g.y), dt::f32, tag::any);
   md w_any(weight_dims(g), dt::f32, tag::any);
-  dnnl::memory::dims strides = dims_of(g.stride), dil{g.dil[0] - 1, g.dil[1] - 1};
-  dnnl::memory::dims pl{g.pad[0], g.pad[1]}, pr{g.pad[2], g.pad[3]};
+  std::size_t r = g.rank();
+  dnnl::memory::dims strides = dims_of(g.stride), dil, pl, pr;
+  for (std::size_t i = 0; i < r; ++i) {
+    dil.push_back(g.dil[i] - 1);  // oneDNN counts the gaps
+    pl.push_back(g.pad[i]);
+    pr.push_back(g.pad[r + i]);
+  }
   auto fwd_desc = [&](dnnl::prop_kind prop) {
     return dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x_any, w_any,
                                            y_any, strides, dil, pl, pr);
   };
   DnnlCall c;
   if (kind == ConvKind::forward) {
-    dnnl::convolution_forward::primitive_desc pd(fwd_desc(dnnl::prop_kind::forward_inference), eng);
+    auto desc = fwd_desc(dnnl::prop_kind::forward_inference);
+    if (with_bias) {
+      c.bias = md({g.w[0]}, dt::f32, tag::a);
+      desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                             dnnl::algorithm::convolution_direct, x_any, w_any,
+                                             *c.bias, y_any, strides, dil, pl, pr);
+    }
+    dnnl::convolution_forward::primitive_desc pd(desc, eng);
     c.prim = dnnl::convolution_forward(pd);
     c.arg = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
     c.user = {x_user, w_user, y_user};
@@ -230,7 +252,8 @@ DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind) {
   return c;
 }
 
-void run_call(const DnnlCall& c, const float* in0, const float* in1, float* out) {
+void run_call(const DnnlCall& c, const float* in0, const float* in1, const float* bias,
+              float* out) {
   dnnl::engine& eng = dnnl_engine();
   dnnl::stream& s = dnnl_stream();
   std::unordered_map<int, dnnl::memory> args;
@@ -245,6 +268,7 @@ void run_call(const DnnlCall& c, const float* in0, const float* in1, float* out)
     c.reorder[i]->execute(s, user, m);
     args.emplace(c.arg[i], m);
   }
+  if (c.bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(*c.bias, eng, const_cast<float*>(bias)));
   dnnl::memory out_user(c.user[2], eng, out);
   dnnl::memory out_mem = c.reorder[2] ? dnnl::memory(c.want[2], eng) : out_user;
   args.emplace(c.arg[2], out_mem);
@@ -253,27 +277,42 @@ void run_call(const DnnlCall& c, const float* in0, const float* in1, float* out)
   s.wait();
 }
 
-void conv_dnnl(const ConvGeom& g, ConvKind kind, const float* in0, const float* in1, float* out) {
+void conv_dnnl(const ConvGeom& g, ConvKind kind, const float* in0, const float* in1,
+               const float* bias, float* out) {
   static PrimitiveCache<DnnlCall> cache;
-  std::vector<int64_t> key{int64_t(kind), g.groups};
+  std::vector<int64_t> key{int64_t(kind), g.groups, bias != nullptr};
   for (const Shape* s : {&g.x, &g.w, &g.y, &g.stride, &g.pad, &g.dil}) append(key, *s);
-  run_call(*cache.get(key, [&] { return make_conv_call(g, kind); }), in0, in1, out);
+  run_call(*cache.get(key, [&] { return make_conv_call(g, kind, bias != nullptr); }), in0, in1,
+           bias, out);
+}
+
+// y (N, O, spatial...) = bias[o] everywhere: a convolution over no input channels.
+template <class T>
+void fill_bias(const ConvGeom& g, const T* bias, T* y) {
+  int64_t plane = numel_of(g.y) / std::max<int64_t>(1, g.y[0] * g.y[1]);
+  for (int64_t item = 0; item < g.y[0] * g.y[1]; ++item)
+    std::fill(y + item * plane, y + (item + 1) * plane, bias[item % g.y[1]]);
 }
 
 template <class T, ConvKind kKind>
 void conv_kernel(const KernelArgs& a) {
   ConvGeom g = geometry(a, kKind);
   if (a.out.numel() == 0) return;
-  if (a.inputs[0]->numel() == 0 || a.inputs[1]->numel() == 0) {  // an empty sum
+  bool empty_sum = a.inputs[0]->numel() == 0 || a.inputs[1]->numel() == 0;
+  bool has_bias = kKind == ConvKind::forward && a.inputs.size() > 2;
+  if (empty_sum && !has_bias) {
     std::memset(a.out.data(), 0, std::size_t(a.out.numel()) * sizeof(T));
     return;
   }
   with_contiguous<T>(a, [&](const auto& in, auto* out) {
     using C = std::remove_cv_t<std::remove_pointer_t<decltype(out)>>;
-    if constexpr (std::is_same_v<C, float>) {
-      conv_dnnl(g, kKind, in[0], in[1], out);
+    const C* bias = has_bias ? in[2] : nullptr;
+    if (empty_sum) {
+      fill_bias<C>(g, bias, out);
+    } else if constexpr (std::is_same_v<C, float>) {
+      conv_dnnl(g, kKind, in[0], in[1], bias, out);
     } else if constexpr (kKind == ConvKind::forward) {
-      conv_forward_direct<C>(g, in[0], in[1], out);
+      conv_forward_direct<C>(g, in[0], in[1], bias, out);
     } else if constexpr (kKind == ConvKind::backward_input) {
       conv_backward_input_direct<C>(g, in[0], in[1], out);
     } else {
@@ -288,6 +327,11 @@ const bool registered = [] {
     register_kernel("conv2d_backward_input", DeviceType::cpu, dtype_of_v<T>,
                     conv_kernel<T, ConvKind::backward_input>);
     register_kernel("conv2d_backward_weight", DeviceType::cpu, dtype_of_v<T>,
+                    conv_kernel<T, ConvKind::backward_weight>);
+    register_kernel("conv3d", DeviceType::cpu, dtype_of_v<T>, conv_kernel<T, ConvKind::forward>);
+    register_kernel("conv3d_backward_input", DeviceType::cpu, dtype_of_v<T>,
+                    conv_kernel<T, ConvKind::backward_input>);
+    register_kernel("conv3d_backward_weight", DeviceType::cpu, dtype_of_v<T>,
                     conv_kernel<T, ConvKind::backward_weight>);
   });
   return true;
