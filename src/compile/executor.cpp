@@ -87,6 +87,18 @@ std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs)
     const GraphNode& n = g.nodes[i];
     if (n.kind == NodeKind::constant || n.kind == NodeKind::captured) value[i] = n.value;
     if (n.kind != NodeKind::op) continue;
+    int group = plan.group_of[i];
+    if (group >= 0 && plan.groups[std::size_t(group)].members.back() != int(i))
+      continue;  // at the root
+    if (group >= 0) {
+      run_group(plan, group, value);
+      check_shape(n, int(i), value[i]);
+      for (int m : plan.groups[std::size_t(group)].members)
+        for (int in : g.nodes[std::size_t(m)].inputs)
+          if (plan.last_use[std::size_t(in)] == int(i) && !is_output[std::size_t(in)])
+            value[std::size_t(in)] = Tensor();
+      continue;
+    }
     args.clear();
     for (int in : n.inputs) args.push_back(value[std::size_t(in)]);
     if (n.op->has(kRandom)) {

@@ -183,7 +183,7 @@ void optimize(Graph& g, const CompileOptions& o) {
   }
 }
 
-std::shared_ptr<const Plan> make_plan(Graph graph) {
+std::shared_ptr<const Plan> make_plan(Graph graph, bool fuse) {
   auto plan = std::make_shared<Plan>();
   plan->last_use.assign(graph.nodes.size(), -1);
   for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -199,6 +199,8 @@ std::shared_ptr<const Plan> make_plan(Graph graph) {
   std::stable_sort(plan->random_order.begin(), plan->random_order.end(),
                    [&](int a, int b) { return offset(a) < offset(b); });
   plan->graph = std::move(graph);
+  plan->group_of.assign(plan->graph.nodes.size(), -1);
+  if (fuse) plan_fusion(*plan);
   return plan;
 }
 

@@ -55,14 +55,28 @@ int fold_constants(Graph& g);
 int simplify(Graph& g);
 void optimize(Graph& g, const CompileOptions& options);
 
+// A chain of elementwise ops run block by block (passes/fuse_elementwise.cpp): the members'
+// intermediate values live in cache-sized blocks instead of whole tensors.
+struct FusedGroup {
+  std::vector<int> members;  // topological; the last one (the root) gives the result
+};
+
 // What a Function holds: the optimised graph and the run order's bookkeeping.
 struct Plan {
   Graph graph;
   std::vector<int> last_use;      // per node: the last node that reads it (-1: none)
   std::vector<int> random_order;  // random op nodes, in the order their streams are drawn
+  std::vector<FusedGroup> groups;
+  std::vector<int> group_of;  // per node: its group (-1: none)
 };
 
-std::shared_ptr<const Plan> make_plan(Graph graph);
+std::shared_ptr<const Plan> make_plan(Graph graph, bool fuse = true);
+// Groups chains of elementwise ops (each intermediate used once, all of one static shape large
+// enough to pay off) and charges the members' reads to the group's root in last_use.
+void plan_fusion(Plan& plan);
+// Runs a group at its root: block by block when its inputs allow (CPU, contiguous or one-element
+// inputs, no autograd recording), else op by op. Sets value[root].
+void run_group(const Plan& plan, int group, std::vector<Tensor>& value);
 // Runs one op node on values (the executor's step; constant folding uses it too).
 Tensor run_node(const GraphNode& n, std::span<const Tensor> inputs, const Attrs& attrs);
 std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs);
