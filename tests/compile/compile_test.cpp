@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nabla/nabla.h>
 
+#include <atomic>
+#include <thread>
+
 namespace nb = nabla;
 
 namespace {
@@ -223,4 +226,34 @@ TEST(Compile, TrainingStepCompilesIntoOneFunction) {
   expect_close(w1, e1, 1e-5);
   expect_close(w2, e2, 1e-5);
   EXPECT_LT(last, first);
+}
+
+TEST(Compile, SymbolicInputsComposeGraphs) {
+  auto x = nb::placeholder("x", {4});
+  nb::Function square = nb::compile(x * x);
+  auto y = nb::placeholder("y", {4});
+  nb::Tensor composed = square({y + 1});  // a graph node, not a value
+  EXPECT_FALSE(composed.is_concrete());
+  nb::Function f = nb::compile(composed);
+  nb::Tensor yv = nb::randn({4});
+  expect_close(f({yv}), (yv + 1) * (yv + 1));
+}
+
+TEST(Compile, ConcurrentCallsShareOnePlan) {
+  auto x = nb::placeholder("x", {1 << 16});
+  nb::Function f = nb::compile(nb::tanh(x * 2 + 1) - x);
+  nb::Tensor a = nb::randn({1 << 16}), b = nb::randn({1 << 16});
+  nb::Tensor ea = nb::tanh(a * 2 + 1) - a, eb = nb::tanh(b * 2 + 1) - b;
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const nb::Tensor& in = t % 2 ? a : b;
+        const nb::Tensor& expected = t % 2 ? ea : eb;
+        if (f({in}).to_vector<float>() != expected.to_vector<float>()) ++mismatches;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
