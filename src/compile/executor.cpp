@@ -55,6 +55,18 @@ void check_shape(const GraphNode& n, int id, const Tensor& t) {
         ": an attribute of this op was computed from a dynamic dim when the graph was built");
 }
 
+// A node built on a dynamic dim whose attributes fixed its shape (a reshape target, a creation
+// op's shape) would get a negative size: refuse before anything is allocated.
+void check_inferred(const GraphNode& n, int id, std::span<const Tensor> args) {
+  OutputMeta meta = n.op->infer(args, n.attrs);
+  if (has_dynamic_dim(meta.shape))
+    throw ShapeError(
+        "[compile] node %" + std::to_string(id) + " (" + n.op->name + ") would have shape " +
+        shape_str(meta.shape) +
+        ": its attributes were computed from a dynamic (-1) dim when the graph was built; "
+        "nb::jit retraces per shape instead");
+}
+
 }  // namespace
 
 Tensor run_node(const GraphNode& n, std::span<const Tensor> in, const Attrs& attrs) {
@@ -101,6 +113,7 @@ std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs)
     }
     args.clear();
     for (int in : n.inputs) args.push_back(value[std::size_t(in)]);
+    if (has_dynamic_dim(n.shape)) check_inferred(n, int(i), args);
     if (n.op->has(kRandom)) {
       if (!reserved[i]) {
         int64_t numel = n.inputs.empty() ? numel_of(n.shape) : args[0].numel();

@@ -113,6 +113,10 @@ TEST(Compile, DynamicDimsTakeAnySizeAndReinferShapes) {
   }
   EXPECT_THROW(f({{"x", nb::randn({5, 4})}}), nb::ShapeError);
   EXPECT_THROW(nb::placeholder("x", {-2}), nb::ShapeError);
+  // Attributes computed from the dynamic dim at build time: a typed error, never a bad size.
+  EXPECT_THROW(nb::randn_like(x), nb::ShapeError);  // refused while building
+  nb::Function h = nb::compile(x.reshape({-1}) * 2);
+  EXPECT_THROW(h({{"x", nb::randn({5, 3})}}), nb::ShapeError);
 }
 
 TEST(Compile, StridedInputsAndViewsReplayCorrectly) {
