@@ -1,6 +1,7 @@
 // The whole public API of nabla.
 #pragma once
 #include "nabla/autograd.h"
+#include "nabla/compile.h"
 #include "nabla/data/data.h"
 #include "nabla/device.h"
 #include "nabla/dlpack.h"

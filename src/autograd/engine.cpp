@@ -142,7 +142,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
                             " for input of shape " + shape_str(in.shape()));
       add_grad(*in.node(), gin[i].dtype() == in.dtype() ? gin[i] : gin[i].astype(in.dtype()));
     }
-    if (!retain_graph) {
+    if (!retain_graph && n.storage) {  // a symbolic graph is a program: never freed
       n.inputs.clear();
       n.input_versions.clear();
       if (n.custom_vjp)  // drop the closure (and what it holds), keep the node non-leaf

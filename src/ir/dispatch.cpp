@@ -6,10 +6,13 @@
 namespace nabla {
 namespace {
 thread_local bool t_grad_mode = true;
-}
+thread_local bool t_record_random = false;
+}  // namespace
 
 bool grad_mode_enabled() { return t_grad_mode; }
 void set_grad_mode(bool enabled) { t_grad_mode = enabled; }
+bool record_random_enabled() { return t_record_random; }
+void set_record_random(bool enabled) { t_record_random = enabled; }
 
 void throw_op_error(const std::string& op, const std::string& what) {
   throw Error("[" + op + "] " + what);
@@ -47,6 +50,9 @@ Tensor apply(const OpDef& op, std::span<const Tensor> inputs, Attrs attrs) {
     symbolic |= n->storage == nullptr;
     needs_grad |= n->requires_grad;
   }
+  // While tracing, random ops become graph nodes even without symbolic inputs, so the
+  // compiled function draws fresh numbers at each call instead of replaying trace-time ones.
+  symbolic |= t_record_random && op.has(kRandom);
   OutputMeta meta = op.infer(inputs, attrs);
   needs_grad = needs_grad && op.vjp && grad_mode_enabled();
 
@@ -57,6 +63,9 @@ Tensor apply(const OpDef& op, std::span<const Tensor> inputs, Attrs attrs) {
     out->shape = std::move(meta.shape);
     out->strides = contiguous_strides(out->shape);
     out->inputs.assign(inputs.begin(), inputs.end());
+    // Backward (symbolic gradients) checks the versions of concrete inputs, as in eager mode.
+    for (const Tensor& t : inputs)
+      out->input_versions.push_back(t.node()->storage ? t.node()->storage->version.load() : 0);
     out->requires_grad = needs_grad;
     out->attrs = std::move(attrs);
     return Tensor(std::move(out));

@@ -38,6 +38,9 @@ struct Node {
   std::vector<uint32_t> input_versions;  // storage versions when inputs were saved
   std::string name;                      // placeholders and constants
   bool placeholder = false;
+  // Made by nb::constant: a frozen value the compiler may fold and merge. Other concrete
+  // tensors a graph captures are read afresh at each call (they may change in place).
+  bool constant = false;
 
   // autograd
   bool requires_grad = false;

@@ -81,6 +81,9 @@ inline Tensor apply(const OpDef& op, std::initializer_list<Tensor> inputs, Attrs
 // Whether ops record their inputs for backward now (NoGradGuard turns this off).
 bool grad_mode_enabled();
 void set_grad_mode(bool enabled);
+// Whether random ops record graph nodes even on concrete inputs (set while tracing).
+bool record_random_enabled();
+void set_record_random(bool enabled);
 
 [[noreturn]] void throw_op_error(const std::string& op, const std::string& what);
 }  // namespace nabla

@@ -1,15 +1,26 @@
 // Tensor's metadata and access; its ops live with their families in src/ops/.
+#include "nabla/tensor.h"
+
 #include <cstring>
 
 #include "ir/node.h"
 #include "ir/op.h"
-#include "nabla/tensor.h"
 
 namespace nabla {
 namespace {
 const Node& checked(const std::shared_ptr<Node>& n) {
   if (!n) throw ValueError("[tensor] the tensor is undefined (default-constructed)");
   return *n;
+}
+// Reading values of a symbolic tensor is what data-dependent control flow does while a
+// graph is built or traced (nb::jit): say so, since the values only exist when it runs.
+[[noreturn]] void throw_symbolic_access(const Node& n) {
+  std::string what = n.placeholder ? "placeholder '" + n.name + "'" : "the tensor";
+  throw ValueError(
+      "[data_ptr] " + what + " is symbolic (shape " + shape_str(n.shape) +
+      ") and has no values: reading values (item, to_vector, data_ptr) while building a "
+      "graph or tracing with nb::jit is data-dependent control flow, which a traced "
+      "graph cannot capture; compute on the values after calling the compiled function");
 }
 }  // namespace
 
@@ -35,8 +46,7 @@ int64_t Tensor::version() const {
 
 void Tensor::check_access(DType requested) const {
   const Node& n = checked(node_);
-  if (!n.storage)
-    throw ValueError("[data_ptr] '" + n.name + "' is symbolic and has no values");
+  if (!n.storage) throw_symbolic_access(n);
   if (n.device.type != DeviceType::cpu)
     throw ValueError("[data_ptr] the tensor lives on " + n.device.str());
   if (requested != n.dtype)
@@ -46,7 +56,7 @@ void Tensor::check_access(DType requested) const {
 
 void* Tensor::raw_data() const {
   const Node& n = checked(node_);
-  if (!n.storage) throw ValueError("[data_ptr] the tensor is symbolic and has no values");
+  if (!n.storage) throw_symbolic_access(n);
   return n.data();
 }
 

@@ -1,0 +1,84 @@
+// The compiler's graph: the symbolic nodes reachable from some outputs, copied into a flat,
+// topologically ordered list that passes rewrite, the executor runs, and DOT export and graph
+// files walk. Node ids are indices into `nodes`; every node's inputs come before it.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ir/attrs.h"
+#include "ir/op.h"
+#include "nabla/compile.h"
+
+namespace nabla::compile_detail {
+
+enum class NodeKind {
+  input,     // a placeholder: the value comes from the call
+  constant,  // a frozen value (nb::constant, a C++ literal, a folded subgraph)
+  captured,  // a concrete tensor the graph uses: read afresh at each call (weights)
+  op,        // an op on other nodes, replayed at each call
+};
+
+struct GraphNode {
+  NodeKind kind = NodeKind::op;
+  const OpDef* op = nullptr;
+  Attrs attrs;
+  std::vector<int> inputs;
+  Shape shape;  // as recorded: -1 where it follows a dynamic input dim
+  DType dtype = float32;
+  std::string name;  // inputs: the placeholder's name
+  Tensor value;      // constant and captured nodes
+};
+
+struct Graph {
+  std::vector<GraphNode> nodes;  // topological order
+  std::vector<int> inputs;       // placeholder nodes, in positional order
+  std::vector<int> outputs;
+};
+
+// The graph reachable from `outputs` (symbolic or concrete). Placeholders are the inputs, in
+// `order` if given, else sorted by name; two placeholders with one name are a ValueError.
+Graph build_graph(const std::vector<Tensor>& outputs, const std::vector<Tensor>& order = {});
+
+// Whether a constant node holds a small value passes compare by content.
+bool is_frozen(const GraphNode& n);
+// How many nodes use each node (outputs count as uses).
+std::vector<int> use_counts(const Graph& g);
+// Redirects every use of node `from` (inputs of later nodes, outputs) to node `to`.
+void replace_uses(Graph& g, int from, int to);
+// One line per node, for tests and debugging: "%3 = mul(%0, %1) (10) float32".
+std::string describe(const Graph& g);
+
+// Passes (src/compile/passes/). Each returns how many nodes it changed or removed.
+int eliminate_dead_code(Graph& g);
+int eliminate_common_subexpressions(Graph& g);
+int fold_constants(Graph& g);
+int simplify(Graph& g);
+void optimize(Graph& g, const CompileOptions& options);
+
+// A chain of elementwise ops run block by block (passes/fuse_elementwise.cpp): the members'
+// intermediate values live in cache-sized blocks instead of whole tensors.
+struct FusedGroup {
+  std::vector<int> members;  // topological; the last one (the root) gives the result
+};
+
+// What a Function holds: the optimised graph and the run order's bookkeeping.
+struct Plan {
+  Graph graph;
+  std::vector<int> last_use;      // per node: the last node that reads it (-1: none)
+  std::vector<int> random_order;  // random op nodes, in the order their streams are drawn
+  std::vector<FusedGroup> groups;
+  std::vector<int> group_of;  // per node: its group (-1: none)
+};
+
+std::shared_ptr<const Plan> make_plan(Graph graph, bool fuse = true);
+// Groups chains of elementwise ops (each intermediate used once, all of one static shape large
+// enough to pay off) and charges the members' reads to the group's root in last_use.
+void plan_fusion(Plan& plan);
+// Runs a group at its root: block by block when its inputs allow (CPU, contiguous or one-element
+// inputs, no autograd recording), else op by op. Sets value[root].
+void run_group(const Plan& plan, int group, std::vector<Tensor>& value);
+// Runs one op node on values (the executor's step; constant folding uses it too).
+Tensor run_node(const GraphNode& n, std::span<const Tensor> inputs, const Attrs& attrs);
+std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs);
+
+}  // namespace nabla::compile_detail

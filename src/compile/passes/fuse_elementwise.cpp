@@ -1,0 +1,64 @@
+// Elementwise fusion, as a plan: a chain of elementwise ops whose intermediate values have one
+// use each and one static shape runs as one loop over cache-sized blocks (src/compile/fused.cpp),
+// so the intermediates never exist as whole tensors: less memory traffic and a smaller peak.
+// The graph itself is unchanged (DOT pictures and graph files show the ops).
+#include <algorithm>
+
+#include "compile/graph.h"
+
+namespace nabla::compile_detail {
+namespace {
+
+constexpr int64_t kMinFusedElements = 32768;  // below this a tensor stays in cache anyway
+
+bool fusable(const GraphNode& n) {
+  if (n.kind != NodeKind::op || !n.op->has(kElementwise) || n.op->has(kRandom) || n.op->has(kView))
+    return false;
+  if (!is_floating(n.dtype)) return false;  // integer kernels may throw (division by zero)
+  for (int64_t d : n.shape)
+    if (d < 0) return false;
+  return numel_of(n.shape) >= kMinFusedElements;
+}
+
+}  // namespace
+
+void plan_fusion(Plan& plan) {
+  const Graph& g = plan.graph;
+  std::vector<int> uses = use_counts(g);
+  std::vector<int>& group_of = plan.group_of;
+  // Roots first (reverse topological order), then each root pulls in the inputs it alone uses.
+  for (std::size_t r = g.nodes.size(); r-- > 0;) {
+    if (group_of[r] >= 0 || !fusable(g.nodes[r])) continue;
+    std::vector<int> members{int(r)}, pending{int(r)};
+    int id = int(plan.groups.size());
+    group_of[r] = id;
+    while (!pending.empty()) {
+      int m = pending.back();
+      pending.pop_back();
+      for (int in : g.nodes[std::size_t(m)].inputs) {
+        const GraphNode& x = g.nodes[std::size_t(in)];
+        if (group_of[std::size_t(in)] >= 0 || uses[std::size_t(in)] != 1 || !fusable(x) ||
+            x.shape != g.nodes[r].shape)
+          continue;
+        group_of[std::size_t(in)] = id;
+        members.push_back(in);
+        pending.push_back(in);
+      }
+    }
+    if (members.size() < 2) {
+      group_of[r] = -1;
+      continue;
+    }
+    std::sort(members.begin(), members.end());  // node ids are topological
+    plan.groups.push_back({std::move(members)});
+  }
+  // Members run when their root does: their reads count as the root's.
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    int grp = group_of[i];
+    int reader = grp >= 0 ? plan.groups[std::size_t(grp)].members.back() : int(i);
+    for (int in : g.nodes[i].inputs)
+      plan.last_use[std::size_t(in)] = std::max(plan.last_use[std::size_t(in)], reader);
+  }
+}
+
+}  // namespace nabla::compile_detail
