@@ -17,7 +17,7 @@ stamp "release tests done"
 
 rm -rf build-asan
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNABLA_SANITIZE=ON -DNABLA_BUILD_BENCH=OFF
-cmake --build build-asan -j "$jobs" --target core_test op_table_test autograd_test io_test nn_test optim_test data_test train_test contract_test
+cmake --build build-asan -j "$jobs" --target core_test op_table_test autograd_test compile_test io_test nn_test optim_test data_test train_test contract_test tools_test
 stamp "sanitizer build done"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest -j "$jobs" --output-on-failure -E "install_consumer|oplist|example_")
 stamp "sanitizer tests done"

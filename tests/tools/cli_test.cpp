@@ -232,6 +232,45 @@ TEST_F(Cli, TrainThenEvalPredictInfo) {
   EXPECT_NE(r.out.find("(64, 7, 7)"), std::string::npos) << r.out;
 }
 
+// The norm, transposed-convolution, upsampling and 1-d/3-d layers are in the config table:
+// an autoencoder-like net passes the shape dry run and info counts its parameters.
+TEST_F(Cli, InfoOnNormTransposedAndUpsampleLayers) {
+  const json config = json::parse(R"({
+    "data": {"dataset": "fashion-mnist"},
+    "model": [{"type": "Conv2d", "in_channels": 1, "out_channels": 8, "kernel_size": 3,
+               "padding": 1},
+              {"type": "BatchNorm2d", "num_features": 8},
+              "ReLU",
+              {"type": "MaxPool2d", "kernel_size": 2},
+              {"type": "GroupNorm", "num_groups": 2, "num_channels": 8},
+              {"type": "ConvTranspose2d", "in_channels": 8, "out_channels": 4, "kernel_size": 2,
+               "stride": 2},
+              {"type": "Upsample", "scale_factor": 0.5, "mode": "bilinear"},
+              {"type": "Unflatten", "dim": 1, "sizes": [1, 4]},
+              {"type": "AvgPool3d", "kernel_size": 2},
+              {"type": "Flatten"},
+              {"type": "LayerNorm", "normalized_shape": 98},
+              {"type": "Linear", "in_features": 98, "out_features": 10}],
+    "loss": "cross_entropy",
+    "optimizer": {"type": "adam", "lr": 0.001},
+    "epochs": 1
+  })");
+  Result r = nabla_cli("info " + write_config("mixed.json", config));
+  ASSERT_EQ(r.rc, 0) << r.out;
+  // conv 80 + bn 16 + gn 16 + convT 8*4*4+4=132 + ln 196 + linear 990
+  EXPECT_NE(r.out.find("parameters: 1,430"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(4, 14, 14)"), std::string::npos) << r.out;  // after the transposed conv
+  EXPECT_NE(r.out.find("(1, 2, 7, 7)"), std::string::npos) << r.out;  // after the 3-d pool
+
+  json bad = config;
+  bad["model"][1]["num_features"] = 6;
+  r = nabla_cli("info " + write_config("bad.json", bad));
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("bad.json: model[1] (BatchNorm2d): expects 6 channels, got 8"),
+            std::string::npos)
+      << r.out;
+}
+
 // Training 1 epoch then resuming to 2 gives the same losses, bit for bit, as 2 epochs.
 TEST_F(Cli, ResumeMatchesAnUninterruptedRun) {
   const std::string cfg = write_config("tiny.json", tiny_config());

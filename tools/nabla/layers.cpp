@@ -1,8 +1,10 @@
 #include "layers.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "nabla/nn/layers.h"
+#include "nabla/nn/norm.h"
 
 namespace nabla::cli {
 namespace {
@@ -68,6 +70,60 @@ Layer plain(Args&&... args) {
   return {std::make_shared<M>(std::forward<Args>(args)...), nullptr, nullptr};
 }
 
+template <class Conv>
+Layer conv_transpose(LayerArgs& a, int rank, const char* layout) {
+  const int64_t in = a.integer("in_channels"), out = a.integer("out_channels"),
+                k = a.integer("kernel_size");
+  nn::ConvTransposeOptions o;
+  o.stride = a.integer("stride", 1);
+  o.padding = a.integer("padding", 0);
+  o.output_padding = a.integer("output_padding", 0);
+  o.groups = a.integer("groups", 1);
+  o.dilation = a.integer("dilation", 1);
+  o.bias = a.boolean("bias", true);
+  auto m = std::make_shared<Conv>(in, out, k, o);
+  // Each input value is multiplied by every weight of its group: MACs per input position.
+  auto flops = [w = m->weight, bias = o.bias](const Shape& input, const Shape& output) {
+    const double macs = double(numel(input)) * double(w.numel()) / double(w.size(0));
+    return 2 * macs + (bias ? double(numel(output)) : 0.0);
+  };
+  return {m, channels_check(rank, layout, in), flops};
+}
+
+template <class Pool>
+Layer pool(LayerArgs& a, int rank, const char* layout) {
+  return {std::make_shared<Pool>(a.integer("kernel_size"), a.integer("stride", 0),
+                                 a.integer("padding", 0)),
+          channels_check(rank, layout, 0), nullptr};
+}
+
+template <class Pool>
+Layer avg_pool(LayerArgs& a, int rank, const char* layout) {
+  return {std::make_shared<Pool>(a.integer("kernel_size"), a.integer("stride", 0),
+                                 a.integer("padding", 0), a.boolean("count_include_pad", true)),
+          channels_check(rank, layout, 0), nullptr};
+}
+
+nn::BatchNormOptions batch_norm_options(LayerArgs& a) {
+  nn::BatchNormOptions o;
+  o.eps = a.number("eps", 1e-5);
+  o.momentum = a.number("momentum", 0.1);
+  o.affine = a.boolean("affine", true);
+  o.track_running_stats = a.boolean("track_running_stats", true);
+  return o;
+}
+
+// Channel dim 1 must match; `ranks` lists the accepted input ranks.
+std::function<std::string(const Shape&)> norm_check(std::vector<int> ranks, const char* layout,
+                                                    int64_t channels) {
+  return [=](const Shape& in) -> std::string {
+    if (std::find(ranks.begin(), ranks.end(), int(in.size())) == ranks.end())
+      return std::string("expects ") + layout + " input, got " + shape_text(in);
+    if (in[1] != channels)
+      return "expects " + std::to_string(channels) + " channels, got " + std::to_string(in[1]);
+    return "";
+  };
+}
 }  // namespace
 
 const std::map<std::string, LayerFactory>& layer_table() {
@@ -89,6 +145,68 @@ const std::map<std::string, LayerFactory>& layer_table() {
        }},
       {"Conv1d", [](LayerArgs& a) { return conv<nn::Conv1d>(a, 3, "(N, C, L)"); }},
       {"Conv2d", [](LayerArgs& a) { return conv<nn::Conv2d>(a, 4, "(N, C, H, W)"); }},
+      {"Conv3d", [](LayerArgs& a) { return conv<nn::Conv3d>(a, 5, "(N, C, D, H, W)"); }},
+      {"ConvTranspose1d",
+       [](LayerArgs& a) { return conv_transpose<nn::ConvTranspose1d>(a, 3, "(N, C, L)"); }},
+      {"ConvTranspose2d",
+       [](LayerArgs& a) { return conv_transpose<nn::ConvTranspose2d>(a, 4, "(N, C, H, W)"); }},
+      {"MaxPool1d", [](LayerArgs& a) { return pool<nn::MaxPool1d>(a, 3, "(N, C, L)"); }},
+      {"MaxPool3d", [](LayerArgs& a) { return pool<nn::MaxPool3d>(a, 5, "(N, C, D, H, W)"); }},
+      {"AvgPool1d", [](LayerArgs& a) { return avg_pool<nn::AvgPool1d>(a, 3, "(N, C, L)"); }},
+      {"AvgPool3d", [](LayerArgs& a) { return avg_pool<nn::AvgPool3d>(a, 5, "(N, C, D, H, W)"); }},
+      {"AdaptiveAvgPool1d",
+       [](LayerArgs& a) {
+         return Layer{std::make_shared<nn::AdaptiveAvgPool1d>(a.integer("output_size")),
+                      channels_check(3, "(N, C, L)", 0), nullptr};
+       }},
+      {"AdaptiveMaxPool1d",
+       [](LayerArgs& a) {
+         return Layer{std::make_shared<nn::AdaptiveMaxPool1d>(a.integer("output_size")),
+                      channels_check(3, "(N, C, L)", 0), nullptr};
+       }},
+      {"AdaptiveMaxPool2d",
+       [](LayerArgs& a) {
+         return Layer{std::make_shared<nn::AdaptiveMaxPool2d>(a.shape("output_size", 2)),
+                      channels_check(4, "(N, C, H, W)", 0), nullptr};
+       }},
+      {"Upsample",
+       [](LayerArgs& a) {
+         UpsampleOptions o;
+         if (a.has("size")) o.size = a.shape("size");
+         if (a.has("scale_factor")) o.scale_factor = {a.number("scale_factor")};
+         o.align_corners = a.boolean("align_corners", false);
+         return plain<nn::Upsample>(o, a.string("mode", "nearest"));
+       }},
+      {"BatchNorm1d",
+       [](LayerArgs& a) {
+         const int64_t c = a.integer("num_features");
+         return Layer{std::make_shared<nn::BatchNorm1d>(c, batch_norm_options(a)),
+                      norm_check({2, 3}, "(N, C) or (N, C, L)", c), nullptr};
+       }},
+      {"BatchNorm2d",
+       [](LayerArgs& a) {
+         const int64_t c = a.integer("num_features");
+         return Layer{std::make_shared<nn::BatchNorm2d>(c, batch_norm_options(a)),
+                      norm_check({4}, "(N, C, H, W)", c), nullptr};
+       }},
+      {"LayerNorm",
+       [](LayerArgs& a) {
+         nn::LayerNormOptions o;
+         o.eps = a.number("eps", 1e-5);
+         o.elementwise_affine = a.boolean("elementwise_affine", true);
+         const bool one_dim =
+             a.has("normalized_shape") && a.node().at("normalized_shape").value().is_number();
+         return plain<nn::LayerNorm>(a.shape("normalized_shape", one_dim ? 1 : 0), o);
+       }},
+      {"GroupNorm",
+       [](LayerArgs& a) {
+         const int64_t groups = a.integer("num_groups"), c = a.integer("num_channels");
+         nn::GroupNormOptions o;
+         o.eps = a.number("eps", 1e-5);
+         o.affine = a.boolean("affine", true);
+         return Layer{std::make_shared<nn::GroupNorm>(groups, c, o),
+                      norm_check({2, 3, 4, 5}, "(N, C, *)", c), nullptr};
+       }},
       {"MaxPool2d",
        [](LayerArgs& a) {
          auto m = std::make_shared<nn::MaxPool2d>(a.integer("kernel_size"), a.integer("stride", 0),
