@@ -55,6 +55,8 @@ class Module {
     return p;
   }
   void register_module_ptr(const std::string& name, std::shared_ptr<Module> m) { children_.emplace_back(name, std::move(m)); }
+  // For containers that insert, replace or remove children (ModuleList, ModuleDict).
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>>& mutable_children() { return children_; }
 
  private:
   void collect(const std::string& prefix, bool recurse, bool buffers,
