@@ -53,7 +53,7 @@ std::shared_ptr<Module> ModuleList::ptr(int64_t index) const {
 
 Tensor ModuleList::forward(const Tensor& x) {
   Tensor h = x;
-  for (Module& m : *this) h = m.forward(h);
+  for (Module& m : *this) h = m(h);
   return h;
 }
 

@@ -26,7 +26,27 @@ void expect_near(const std::vector<double>& got, const std::vector<double>& want
     EXPECT_NEAR(got[i], want[i], 1e-10 + 1e-9 * std::fabs(want[i])) << what << " element " << i;
 }
 
+// Uses a Bilinear layer inside a model, as a similarity head would.
+class PairScore : public nn::Module {
+ public:
+  nb::Tensor forward(const nb::Tensor& x) override { return (*head)(nb::tanh(x), x * 2); }
+  std::string describe() const override { return "PairScore"; }
+  std::shared_ptr<nn::Bilinear> head = register_module("head", nn::Bilinear(4, 4, 2));
+};
+
 }  // namespace
+
+TEST(Bilinear, InsideAModelWithSummaryAndStateDict) {
+  PairScore m;
+  EXPECT_EQ(m.forward(nb::randn({3, 4})).shape(), (nb::Shape{3, 2}));
+  auto sd = m.state_dict();
+  EXPECT_EQ(sd.at("head.weight").shape(), (nb::Shape{2, 4, 4}));
+  EXPECT_EQ(sd.count("head.bias"), 1u);
+  std::string s = m.summary({3, 4});
+  EXPECT_NE(s.find("head: Bilinear(in1=4, in2=4"), std::string::npos) << s;
+  EXPECT_NE(s.find("(3, 2)"), std::string::npos) << s;
+  EXPECT_NE(s.find("Total params: 34"), std::string::npos) << s;
+}
 
 TEST(Bilinear, ShapesParametersAndErrors) {
   nn::Bilinear layer(3, 4, 5);

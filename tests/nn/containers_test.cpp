@@ -125,6 +125,14 @@ TEST(Containers, NestedNamesStateDictRoundTripAndTraining) {
   // Gradients reach every parameter held by the containers.
   a.forward(x).sum().backward();
   for (auto& [n, p] : a.named_parameters()) EXPECT_TRUE(p.grad().defined()) << n;
+  // summary() shows the layers forward() calls, named by their paths.
+  std::string s = a.summary({2, 4});
+  for (const char* row : {"blocks.0: Linear(in=4, out=4)", "blocks.1: Linear",
+                          "heads.cls: Linear(in=4, out=3)", "heads.reg: Linear(in=4, out=1)"})
+    EXPECT_NE(s.find(row), std::string::npos) << row << "\n" << s;
+  EXPECT_NE(s.find("(2, 3)"), std::string::npos) << s;
+  EXPECT_NE(s.find("Total params: 60"), std::string::npos) << s;
+  EXPECT_TRUE(a.is_training());  // summary() restores the mode
   a.eval();
   EXPECT_FALSE(a.blocks->at(0).is_training());
   EXPECT_FALSE(a.heads->at("reg").is_training());

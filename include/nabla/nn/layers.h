@@ -26,7 +26,10 @@ class Bilinear : public Module {
  public:
   Bilinear(int64_t in1_features, int64_t in2_features, int64_t out_features, bool bias = true);
   Tensor forward(const Tensor& x1, const Tensor& x2);
-  Tensor operator()(const Tensor& x1, const Tensor& x2) { return forward(x1, x2); }
+  Tensor operator()(const Tensor& x1, const Tensor& x2) {
+    CallScope scope(*this);
+    return scope.done(forward(x1, x2));
+  }
   // A Bilinear layer needs two inputs: ValueError (call forward(x1, x2)).
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
