@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nabla/nabla.h>
 
+#include <cctype>
+#include <fstream>
+
 namespace nb = nabla;
 namespace nn = nabla::nn;
 
@@ -136,4 +139,46 @@ TEST(Containers, NestedNamesStateDictRoundTripAndTraining) {
   a.eval();
   EXPECT_FALSE(a.blocks->at(0).is_training());
   EXPECT_FALSE(a.heads->at("reg").is_training());
+}
+
+namespace docs_example {
+namespace nb = nabla;
+namespace nn = nabla::nn;
+// --- docs/nn.md (containers)
+struct Net : nn::Module {
+  std::shared_ptr<nn::ModuleList> blocks = register_module("blocks", nn::ModuleList());
+  std::shared_ptr<nn::ModuleDict> heads = register_module("heads", nn::ModuleDict());
+  Net() {
+    for (int i = 0; i < 3; ++i) blocks->append(nn::Linear(64, 64));
+    heads->insert("cls", nn::Linear(64, 10)).insert("box", nn::Linear(64, 4));
+  }
+  nb::Tensor forward(const nb::Tensor& x) override {
+    nb::Tensor h = x;
+    for (nn::Module& block : *blocks) h = nb::relu(block(h));
+    return nb::concat({heads->at("cls")(h), heads->at("box")(h)}, 1);
+  }
+  std::string describe() const override { return "Net"; }
+};
+// --- end of the example
+}  // namespace docs_example
+
+TEST(Containers, DocsExampleRunsAndMatchesTheDocs) {
+  docs_example::Net net;
+  EXPECT_EQ(net.forward(nb::randn({2, 64})).shape(), (nb::Shape{2, 14}));
+  EXPECT_EQ(net.state_dict().count("blocks.2.weight") + net.state_dict().count("heads.box.bias"),
+            2u);
+  auto read = [](const std::string& path) {
+    std::ifstream f(path);
+    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>()), out;
+    for (char c : s)
+      if (!std::isspace(static_cast<unsigned char>(c))) out += c;
+    return out;
+  };
+  std::string self = read(std::string(NABLA_SOURCE_DIR) + "/tests/nn/containers_test.cpp");
+  std::string begin = "//---docs/nn.md(containers)", end = "//---endoftheexample";
+  std::size_t a = self.find(begin) + begin.size(), b = self.find(end);
+  ASSERT_LT(a, b);
+  EXPECT_NE(read(std::string(NABLA_SOURCE_DIR) + "/docs/nn.md").find(self.substr(a, b - a)),
+            std::string::npos)
+      << "docs/nn.md's containers example differs from this test's copy";
 }
