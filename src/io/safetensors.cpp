@@ -125,27 +125,25 @@ TensorMap load_safetensors(const std::string& path) {
       DType t = parse_dtype(entry["dtype"].get<std::string>(), path, name);
       const json& dims = entry["shape"];
       if (!dims.is_array()) bad(path, "tensor '" + name + "' has a shape that is not a list");
-      // The element count is checked against the data size dim by dim, so a shape whose
-      // product overflows int64 is refused before anything multiplies it out.
+      // The product of the dims (zeros counted as ones, as strides are) stays below 2^63 / 8
+      // bytes, checked before each multiplication: a shape whose element count overflows
+      // is refused instead of wrapping to a small size.
       Shape shape;
-      uint64_t count = 1;
+      const uint64_t limit = uint64_t(std::numeric_limits<int64_t>::max()) / 8;
+      uint64_t span = 1;
       bool has_zero = false;
       for (const auto& d : dims) {
         if (!d.is_number_integer() || d.get<int64_t>() < 0 ||
-            (d.is_number_unsigned() &&
-             d.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())))
+            (d.is_number_unsigned() && d.get<uint64_t>() > limit))
           bad(path, "tensor '" + name +
-                        "' has a dimension that is not a non-negative integer: " + d.dump());
+                        "' has a dimension that is not an integer in [0, 2^60): " + d.dump());
         auto v = d.get<int64_t>();
         shape.push_back(v);
-        if (v == 0)
-          has_zero = true;
-        else if (!has_zero && count > p.data.size() / uint64_t(v))
-          bad(path, "tensor '" + name + "' of shape " + shape_str(shape) +
-                        "... needs more bytes than the file's " + std::to_string(p.data.size()) +
-                        " data bytes");
-        else if (!has_zero)
-          count *= uint64_t(v);
+        has_zero |= v == 0;
+        if (v > 1 && span > limit / uint64_t(v))
+          bad(path,
+              "tensor '" + name + "' has too many elements: shape " + shape_str(shape) + "...");
+        span *= uint64_t(std::max<int64_t>(v, 1));
       }
       const json& range = entry["data_offsets"];
       if (!range.is_array() || range.size() != 2 || !range[0].is_number_unsigned() ||
@@ -156,7 +154,7 @@ TensorMap load_safetensors(const std::string& path) {
       if (offs[0] > offs[1] || offs[1] > p.data.size())
         bad(path, "tensor '" + name + "' has data_offsets outside the " +
                       std::to_string(p.data.size()) + " data bytes");
-      uint64_t expect = has_zero ? 0 : count * itemsize(t);
+      uint64_t expect = has_zero ? 0 : span * itemsize(t);
       if (offs[1] - offs[0] != expect)
         bad(path, "tensor '" + name + "' of shape " + shape_str(shape) + " needs " +
                       std::to_string(expect) + " bytes but its range holds " +
