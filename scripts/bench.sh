@@ -4,18 +4,21 @@
 # same run, then prints one table with ratios (bench/compare.py). Results stay in
 # build/bench-results/ as JSON.
 #
-# usage: scripts/bench.sh [--no-build] [--repetitions N] [--filter REGEX] [--threads N]
+# usage: scripts/bench.sh [--no-build] [--repetitions N] [--filter REGEX] [--threads N] [--epochs]
 #   --filter picks benchmarks by name (Google Benchmark regex), e.g. 'Matmul|Sgemm'.
+#   --epochs also trains one Fashion-MNIST epoch of the MLP and the CNN in nabla and PyTorch
+#            (bench/epoch_compare.sh; about 15 minutes on 2 idle cores, PyTorch's CNN most of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build=1 reps=3 filter="." threads=2
+build=1 reps=3 filter="." threads=2 epochs=0
 while (($#)); do
   case "$1" in
     --no-build) build=0 ;;
     --repetitions) reps="$2"; shift ;;
     --filter) filter="$2"; shift ;;
     --threads) threads="$2"; shift ;;
+    --epochs) epochs=1 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -25,7 +28,7 @@ if ((build)); then
   bash scripts/install_deps.sh --bench
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNABLA_BUILD_BENCH=ON >/dev/null
   cmake --build build -j "$(nproc)" --target \
-    $(for s in bench/*_bench.cpp; do basename "$s" .cpp; done)
+    $(for s in bench/*_bench.cpp; do basename "$s" .cpp; done) $( ((epochs)) && echo mlp fashion_mnist)
 fi
 
 # A Python that has torch (Debian's python3-torch lives under /usr/bin/python3).
@@ -60,3 +63,8 @@ echo "machine: $(cpu 'Model name') (family $(cpu 'CPU family'), model $(cpu 'Mod
 echo "load average at the start: $load_before"
 echo "nabla: OMP_NUM_THREADS=$threads; load average at the end (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg)"
 "${py:-python3}" bench/compare.py --nabla "${nabla_json[@]}" ${torch_json[@]:+--torch "${torch_json[@]}"}
+
+if ((epochs)); then
+  echo
+  bash bench/epoch_compare.sh --no-build --threads "$threads"
+fi

@@ -1,10 +1,16 @@
 // Trains the Fashion-MNIST benchmark's "2 Conv+pooling" network imperatively:
 // conv5x5x32-relu-maxpool2, conv5x5x64-relu-maxpool2, fc1024-relu, dropout 0.4, fc10; Adam with
 // a cosine learning-rate decay over the epochs.
-//   fashion_mnist [--epochs N] [--train-limit N] [--batch-size N] [--lr X] [--out model.safetensors]
+// Prints the test accuracy and the confusion matrix, and saves the model (safetensors).
+//   fashion_mnist [--epochs N] [--train-limit N] [--batch-size N] [--lr X] [--data DIR]
+//                 [--out model.safetensors] [--json]
+// --json adds one last line "json: {...}" with the seconds per epoch (training only, wall
+// and process CPU time),
+// samples/s and test accuracy, for bench/epoch_compare.sh.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <string>
 
@@ -26,6 +32,7 @@ struct Args {
   double lr = 1e-3;
   std::string data = nb::data::kFashionMNISTDir;
   std::string out = "fashion_mnist_cnn.safetensors";
+  bool json = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -42,6 +49,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--lr") a.lr = std::stod(next());
     else if (k == "--data") a.data = next();
     else if (k == "--out") a.out = next();
+    else if (k == "--json") a.json = true;
     else throw nb::ValueError("unknown option " + k);
   }
   return a;
@@ -95,9 +103,13 @@ int main(int argc, char** argv) try {
   // test accuracy instead of letting it wander with Adam's full learning rate.
   nb::optim::CosineAnnealingLR schedule(opt, args.epochs);
   std::vector<int64_t> confusion;
+  std::string epoch_seconds, epoch_cpu_seconds;
+  double train_secs = 0;
+  int64_t train_samples = 0;
   auto start = std::chrono::steady_clock::now();
   for (int epoch = 1; epoch <= args.epochs; ++epoch) {
     auto t0 = std::chrono::steady_clock::now();
+    std::clock_t cpu0 = std::clock();  // process CPU time, all threads
     double loss_sum = 0;
     int64_t steps = 0, seen = 0;
     for (auto& batch : train_loader) {
@@ -111,8 +123,13 @@ int main(int argc, char** argv) try {
       if (steps % 100 == 0)
         std::printf("epoch %d  step %lld  loss %.4f\n", epoch, static_cast<long long>(steps), loss_sum / double(steps));
     }
+    double cpu_secs = double(std::clock() - cpu0) / CLOCKS_PER_SEC;
     schedule.step();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    train_secs += secs;
+    train_samples += seen;
+    epoch_seconds += (epoch_seconds.empty() ? "" : ", ") + std::to_string(secs);
+    epoch_cpu_seconds += (epoch_cpu_seconds.empty() ? "" : ", ") + std::to_string(cpu_secs);
     double acc = evaluate(net, test_loader, confusion);
     std::printf("epoch %d done: train loss %.4f, test accuracy %.4f, %.1f s (%.0f samples/s)\n", epoch,
                 loss_sum / double(steps), acc, secs, double(seen) / secs);
@@ -128,6 +145,10 @@ int main(int argc, char** argv) try {
   }
   nb::save_safetensors(args.out, net.state_dict(), {{"model", "fashion_mnist_2conv"}});
   std::printf("saved %s\n", args.out.c_str());
+  if (args.json)
+    std::printf("json: {\"model\": \"cnn\", \"epoch_seconds\": [%s], \"epoch_cpu_seconds\": [%s], "
+                "\"samples_per_s\": %.1f, \"test_accuracy\": %.4f}\n",
+                epoch_seconds.c_str(), epoch_cpu_seconds.c_str(), double(train_samples) / train_secs, acc);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";

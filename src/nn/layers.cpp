@@ -47,6 +47,39 @@ Tensor Linear::forward(const Tensor& x) {
 }
 std::string Linear::describe() const { return "Linear(" + dims({{"in", in_}, {"out", out_}}) + ")"; }
 
+Bilinear::Bilinear(int64_t in1, int64_t in2, int64_t out, bool with_bias) : in1_(in1), in2_(in2), out_(out) {
+  check_positive("Bilinear", {{"in1_features", in1}, {"in2_features", in2}, {"out_features", out}});
+  weight = register_parameter("weight", empty({out, in1, in2}));
+  double bound = 1 / std::sqrt(double(in1));
+  init::uniform_(weight, -bound, bound);
+  if (with_bias) {
+    bias = register_parameter("bias", empty({out}));
+    init::uniform_(bias, -bound, bound);
+  }
+}
+
+Tensor Bilinear::forward(const Tensor& x1, const Tensor& x2) {
+  auto lead = [](const Tensor& x) { return Shape(x.shape().begin(), x.shape().end() - 1); };
+  if (x1.ndim() == 0 || x2.ndim() == 0 || x1.size(-1) != in1_ || x2.size(-1) != in2_ || lead(x1) != lead(x2))
+    throw ShapeError("[Bilinear] expects inputs (*, " + std::to_string(in1_) + ") and (*, " + std::to_string(in2_) +
+                     ") with the same leading dims, got " + shape_str(x1.shape()) + " and " + shape_str(x2.shape()));
+  Shape out_shape = lead(x1);
+  out_shape.push_back(out_);
+  Tensor a = x1.reshape({-1, in1_}), b = x2.reshape({-1, in2_});
+  // (n, in2) x (in2, out*in1) -> (n, out, in1): A viewed as (out*in1, in2) needs no copy;
+  // then the dot product with x1 along in1.
+  Tensor ax2 = matmul(b, weight.reshape({out_ * in1_, in2_}).t()).reshape({-1, out_, in1_});
+  Tensor y = sum(ax2 * a.unsqueeze(1), {2});
+  if (bias.defined()) y = y + bias;
+  return y.reshape(out_shape);
+}
+Tensor Bilinear::forward(const Tensor&) {
+  throw ValueError("[Bilinear] takes two inputs: call forward(x1, x2)");
+}
+std::string Bilinear::describe() const {
+  return "Bilinear(" + dims({{"in1", in1_}, {"in2", in2_}, {"out", out_}}) + ")";
+}
+
 Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, ConvOptions o) : in_(in), out_(out), k_(k), o_(o) {
   check_positive("Conv1d", {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
   if (in % o.groups || out % o.groups) throw ValueError("[Conv1d] channels must be divisible by groups=" + std::to_string(o.groups));

@@ -1,6 +1,9 @@
 #include "nabla/nn/module.h"
 
+#include <functional>
 #include <iomanip>
+#include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -126,6 +129,30 @@ void Module::to(DType dtype) {
   });
 }
 
+namespace {
+// While summary() runs: the operator() calls, each with its nesting depth, in the order they end.
+struct CallRecord {
+  const Module* module;
+  int depth;
+  Shape shape;
+};
+thread_local std::vector<CallRecord>* g_calls = nullptr;
+thread_local int g_depth = 0;
+}  // namespace
+
+Module::CallScope::CallScope(const Module& m) : m_(m) { ++g_depth; }
+Module::CallScope::~CallScope() { --g_depth; }
+Tensor Module::CallScope::done(const Tensor& out) {
+  if (g_calls) g_calls->push_back({&m_, g_depth, out.shape()});
+  return out;
+}
+
+Tensor Module::operator()(const Tensor& x) {
+  if (!g_calls) return forward(x);
+  CallScope scope(*this);
+  return scope.done(forward(x));
+}
+
 std::string Module::summary(const Shape& input_shape) {
   std::ostringstream os;
   os << std::left << std::setw(34) << "Layer" << std::setw(22) << "Output shape" << "Params\n";
@@ -134,18 +161,60 @@ std::string Module::summary(const Shape& input_shape) {
   Tensor x = zeros(input_shape);
   bool was_training = training_;
   eval();
-  auto row = [&](const std::string& name, const Module& m, const Tensor& out) {
+  auto row = [&](const std::string& name, const Module& m, const Shape& out) {
     int64_t p = 0;
     for (auto& [n, t] : m.named_parameters()) p += t.numel();
-    os << std::setw(34) << name.substr(0, 33) << std::setw(22) << shape_str(out.shape()) << p << "\n";
+    os << std::setw(34) << name.substr(0, 33) << std::setw(22) << shape_str(out) << p << "\n";
   };
-  if (children_.empty()) {
-    x = forward(x);
-    row(describe(), *this, x);
-  } else {
-    for (auto& [n, m] : children_) {
-      x = m->forward(x);
-      row(n + ": " + m->describe(), *m, x);
+  // Dotted names of every submodule.
+  std::map<const Module*, std::string> names;
+  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m, const std::string& prefix) {
+    for (auto& [n, c] : m.children_) {
+      names.emplace(c.get(), prefix + n);
+      walk(*c, prefix + n + ".");
+    }
+  };
+  walk(*this, "");
+  std::vector<CallRecord> calls;
+  Tensor y;
+  {
+    struct Restore {
+      std::vector<CallRecord>* calls = g_calls;
+      int depth = g_depth;
+      ~Restore() { g_calls = calls, g_depth = depth; }
+    } restore;
+    g_calls = &calls;
+    g_depth = 0;
+    try {
+      y = forward(x);
+    } catch (...) {
+      train(was_training);
+      throw;
+    }
+  }
+  int top = std::numeric_limits<int>::max();
+  for (auto& c : calls)
+    if (names.count(c.module)) top = std::min(top, c.depth);
+  for (auto& c : calls)
+    if (c.depth == top && names.count(c.module)) row(names[c.module] + ": " + c.module->describe(), *c.module, c.shape);
+  if (top == std::numeric_limits<int>::max()) {
+    // forward() reached no submodule through operator(): show the children as a chain when
+    // they make one, else the module as one row.
+    std::ostringstream chain;
+    chain << std::left;
+    std::swap(os, chain);
+    try {
+      Tensor h = x;
+      for (auto& [n, m] : children_) {
+        h = m->forward(h);
+        row(n + ": " + m->describe(), *m, h.shape());
+      }
+      if (children_.empty()) row(describe(), *this, y.shape());
+      std::swap(os, chain);
+      os << chain.str();
+    } catch (const Error&) {
+      std::swap(os, chain);
+      row(describe(), *this, y.shape());
     }
   }
   train(was_training);
@@ -155,7 +224,7 @@ std::string Module::summary(const Shape& input_shape) {
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (auto& [n, m] : children()) h = m->forward(h);
+  for (auto& [n, m] : children()) h = (*m)(h);
   return h;
 }
 

@@ -20,6 +20,26 @@ class Linear : public Module {
   int64_t in_, out_;
 };
 
+// y = x1^T A x2 + b for each pair of rows: y[..., o] = sum_ij x1[..., i] A[o, i, j] x2[..., j] + b[o].
+// weight A is (out, in1, in2); x1 (*, in1) and x2 (*, in2) share their leading dims.
+// Initialised as torch.nn.Bilinear: weight and bias uniform(-1/sqrt(in1), 1/sqrt(in1)).
+class Bilinear : public Module {
+ public:
+  Bilinear(int64_t in1_features, int64_t in2_features, int64_t out_features, bool bias = true);
+  Tensor forward(const Tensor& x1, const Tensor& x2);
+  Tensor operator()(const Tensor& x1, const Tensor& x2) {
+    CallScope scope(*this);
+    return scope.done(forward(x1, x2));
+  }
+  // A Bilinear layer needs two inputs: ValueError (call forward(x1, x2)).
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  Tensor weight, bias;
+
+ private:
+  int64_t in1_, in2_, out_;
+};
+
 struct ConvOptions {
   int64_t stride = 1;
   int64_t padding = 0;

@@ -17,7 +17,8 @@ class Module {
  public:
   virtual ~Module() = default;
   virtual Tensor forward(const Tensor& x) = 0;
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // forward(x); calls made this way are the rows summary() shows.
+  Tensor operator()(const Tensor& x);
   // What summary() shows, e.g. "Linear(in=784, out=10)".
   virtual std::string describe() const = 0;
 
@@ -42,10 +43,24 @@ class Module {
   void zero_grad();
   // Calls fn on this module and every submodule, children first.
   void apply(const std::function<void(Module&)>& fn);
-  // A Keras-like table: each layer, its output shape for `input_shape`, its parameters.
+  // A Keras-like table for one forward pass on zeros of `input_shape`: each submodule that
+  // forward() calls through operator() (not nested in another such call), its output shape
+  // and its parameters. Modules whose forward calls children only through forward() are
+  // shown as a chain of their children.
   std::string summary(const Shape& input_shape);
 
  protected:
+  // Ends an operator() call of a module with another signature (nn::Bilinear): summary() sees it.
+  struct CallScope {
+    explicit CallScope(const Module& m);
+    ~CallScope();
+    Tensor done(const Tensor& out);
+    CallScope(const CallScope&) = delete;
+    CallScope& operator=(const CallScope&) = delete;
+
+   private:
+    const Module& m_;
+  };
   Tensor register_parameter(const std::string& name, Tensor value);
   Tensor register_buffer(const std::string& name, Tensor value);
   template <class M>
@@ -55,6 +70,8 @@ class Module {
     return p;
   }
   void register_module_ptr(const std::string& name, std::shared_ptr<Module> m) { children_.emplace_back(name, std::move(m)); }
+  // For containers that insert, replace or remove children (ModuleList, ModuleDict).
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>>& mutable_children() { return children_; }
 
  private:
   void collect(const std::string& prefix, bool recurse, bool buffers,
