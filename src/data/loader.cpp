@@ -1,6 +1,8 @@
 // DataLoader: index order, collation and the worker threads of one epoch.
 #include "nabla/data/loader.h"
 
+#include <omp.h>
+
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -91,7 +93,13 @@ class LoaderEpoch {
     try {
       int threads = dataset_ ? options.num_workers : std::min(options.num_workers, 1);
       for (int w = 0; w < threads; ++w)
-        workers_.emplace_back([this] { dataset_ ? map_worker() : stream_worker(); });
+        workers_.emplace_back([this] {
+          // Loading runs serially inside each worker: the training thread's OpenMP team
+          // already has every core, and a second team per worker (spinning between
+          // regions) would take cores from it.
+          omp_set_num_threads(1);
+          dataset_ ? map_worker() : stream_worker();
+        });
     } catch (...) {  // could not start a thread: stop the ones that did start
       stop();
       throw;
