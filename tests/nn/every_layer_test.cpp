@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <numeric>
+#include <ostream>
 #include <random>
 #include <set>
 #include <string>
@@ -36,6 +37,15 @@ struct LayerCase {
 template <class M, class... A>
 std::function<std::shared_ptr<nn::Module>()> make(A... args) {
   return [=] { return std::make_shared<M>(args...); };
+}
+
+void PrintTo(const LayerCase& c, std::ostream* os) { *os << c.name; }
+
+// Moves every parameter off its initial value (LayerNorm's ones and zeros would otherwise make
+// a fresh module equal to a loaded one, and hide gradients that only show with other values).
+void perturb(nn::Module& m) {
+  nb::NoGradGuard off;
+  for (auto& [name, p] : m.named_parameters()) p.copy_(p + nb::randn_like(p) * 0.3);
 }
 
 nb::Tensor run(const LayerCase& c, nn::Module& m, const Inputs& xs) {
@@ -329,6 +339,7 @@ TEST_P(Sweep, GradientsMatchCentralDifferences) {
   auto m = c.make();
   if (c.eval) m->eval();
   m->to(nb::float64);
+  perturb(*m);
   Inputs xs = make_inputs(c, nb::float64, 2);
   std::vector<std::pair<std::string, nb::Tensor>> leaves;
   if (!c.int_input)
@@ -336,6 +347,7 @@ TEST_P(Sweep, GradientsMatchCentralDifferences) {
       leaves.emplace_back("input " + std::to_string(i), xs[i].requires_grad_());
   for (auto& p : m->named_parameters()) leaves.push_back(p);
   nb::Tensor w = nb::randn(c.expected, nb::float64);
+  ASSERT_EQ(run(c, *m, xs).shape(), c.expected);
   auto loss = [&] { return (run(c, *m, xs) * w).sum(); };
   m->zero_grad();
   loss().backward();
@@ -372,6 +384,7 @@ TEST_P(Sweep, StateDictRoundTripsThroughSafetensors) {
   const LayerCase& c = GetParam();
   nb::manual_seed(11);
   auto a = c.make();
+  perturb(*a);
   Inputs xs = make_inputs(c, nb::float32, 3);
   run(c, *a, xs);  // in training mode: moves BatchNorm's running statistics off their defaults
   a->eval();
@@ -381,6 +394,10 @@ TEST_P(Sweep, StateDictRoundTripsThroughSafetensors) {
   nb::TensorMap loaded = nb::load_safetensors(path);
 
   auto b = c.make();  // another random initialisation
+  bool differs = false;
+  for (auto& [k, v] : b->state_dict())
+    differs |= sd.count(k) && v.to_vector<double>() != sd.at(k).to_vector<double>();
+  EXPECT_TRUE(sd.empty() || differs) << "a fresh module already equals the saved one";
   b->load_state_dict(loaded);
   b->eval();
   std::set<std::string> want, got_file, got_module;
