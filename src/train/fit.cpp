@@ -151,14 +151,17 @@ History fit(nn::Module& model, const LossFn& loss, optim::Optimizer& opt, data::
     for (auto& m : metrics) m->reset();
     const Clock::time_point start = Clock::now();
     progress.begin_epoch(epoch, train.size(), start);
-    double loss_sum = 0;
+    double loss_sum = 0, data_wait = 0;
     int64_t seen = 0, batches = 0;
+    Clock::time_point body_end = start;
     auto running = [&] {
       detail::Progress::Values v{{"loss", loss_sum / double(seen)}};
       for (auto& m : metrics) v.emplace_back(m->name(), m->result());
       return v;
     };
     for (auto& batch : train) {
+      // Time spent waiting for the loader: what prefetching should bring near zero.
+      data_wait += std::chrono::duration<double>(Clock::now() - body_end).count();
       opt.zero_grad();
       const Tensor out = model.forward(batch.inputs);
       const Tensor l = loss(out, batch.targets);
@@ -181,6 +184,7 @@ History fit(nn::Module& model, const LossFn& loss, optim::Optimizer& opt, data::
         stop = true;
         break;
       }
+      body_end = Clock::now();
     }
     if (batches == 0) throw ValueError("[fit] the training loader yields no batches");
     const double train_seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -194,7 +198,8 @@ History fit(nn::Module& model, const LossFn& loss, optim::Optimizer& opt, data::
     Logs row{{"epoch", double(epoch)},
              {"lr", opt.lr()},
              {"seconds", seconds},
-             {"samples_per_s", train_seconds > 0 ? double(seen) / train_seconds : 0.0}};
+             {"samples_per_s", train_seconds > 0 ? double(seen) / train_seconds : 0.0},
+             {"data_wait_s", data_wait}};
     for (const auto& [k, v] : shown) row[k] = v;
     history.append(row);
     progress.end_epoch(batches, seen, shown, train_seconds, seconds);

@@ -34,6 +34,7 @@ int column_group(const std::string& key) {
   if (key == "lr") return 5;
   if (key == "seconds") return 6;
   if (key == "samples_per_s") return 7;
+  if (key == "data_wait_s") return 8;
   return 2;
 }
 

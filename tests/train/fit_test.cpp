@@ -48,10 +48,12 @@ TEST(Fit, LearnsASeparableProblemAndTheLossFalls) {
   EXPECT_LT(h.last("val_loss"), h["val_loss"].front());
   EXPECT_EQ(h.columns(),
             (std::vector<std::string>{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr",
-                                      "seconds", "samples_per_s"}));
+                                      "seconds", "samples_per_s", "data_wait_s"}));
   EXPECT_EQ(h["epoch"], (std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8}));
   EXPECT_DOUBLE_EQ(h.last("lr"), 0.1);
   EXPECT_GT(h.last("samples_per_s"), 0);
+  EXPECT_GE(h.last("data_wait_s"), 0);
+  EXPECT_LT(h.last("data_wait_s"), h.last("seconds"));
   EXPECT_TRUE(model.is_training());
 
   // evaluate() agrees with the history's last validation values.

@@ -57,7 +57,7 @@ TEST(TrainingGuide, ExampleRuns) {
                            "best.safetensors", nt::CheckpointOptions{.save_best_only = true})},
          .metrics = {"mae"},
          .scheduler = &schedule});
-    history.save_csv("history.csv");  // epoch,loss,mae,val_loss,val_mae,lr,seconds,samples_per_s
+    history.save_csv("history.csv");  // epoch,loss,mae,val_loss,val_mae,lr,seconds,samples_per_s,data_wait_s
     std::map<std::string, double> scores = nt::evaluate(model, mse, val, {"mae", "mse"});
     nb::Tensor predictions = nt::predict(model, val);  // (64, 1)
     model.load_state_dict(nb::load_safetensors("best.safetensors"));
@@ -68,7 +68,7 @@ TEST(TrainingGuide, ExampleRuns) {
     EXPECT_NEAR(scores.at("mse"), scores.at("loss"), 1e-6);
     EXPECT_EQ(predictions.shape(), (nb::Shape{64, 1}));
     EXPECT_TRUE(train_test::read_text("history.csv")
-                    .starts_with("epoch,loss,mae,val_loss,val_mae,lr,seconds,samples_per_s\n1,"));
+                    .starts_with("epoch,loss,mae,val_loss,val_mae,lr,seconds,samples_per_s,data_wait_s\n1,"));
     EXPECT_DOUBLE_EQ(history["lr"][10], 0.025);
   }
   std::cout.rdbuf(old);
