@@ -402,3 +402,38 @@ TEST_F(Cli, BadConfigsNameTheKeyAtFault) {
             std::string::npos);
   EXPECT_NE(nabla_cli("frobnicate").rc, 0);
 }
+
+// viz: a model's graph (traced with a placeholder) and a saved compiled function, as DOT; SVG
+// through Graphviz when it is installed, else an error that says what to install.
+TEST_F(Cli, VizWritesTheGraphAsDot) {
+  Result r = nabla_cli(std::string("viz ") + NABLA_SOURCE_DIR +
+                       "/examples/configs/fashion_mnist_cnn.json");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("digraph nabla {", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("conv2d"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(1, 64, 7, 7) float32"), std::string::npos) << r.out;
+
+  namespace nb = nabla;
+  auto a = nb::placeholder("a", {4});
+  nb::save_function(path("f.nbf"), nb::compile(nb::tanh(a) * a));
+  r = nabla_cli("viz " + path("f.nbf") + " -o " + path("f.dot"));
+  ASSERT_EQ(r.rc, 0) << r.out;
+  std::ifstream in(path("f.dot"));
+  const std::string dot((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(dot.find("tanh"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("mul"), std::string::npos) << dot;
+
+  const bool graphviz = std::system("command -v dot > /dev/null 2>&1") == 0;
+  r = nabla_cli("viz " + path("f.nbf") + " -o " + path("f.svg"));
+  if (graphviz) {
+    ASSERT_EQ(r.rc, 0) << r.out;
+    EXPECT_TRUE(fs::exists(path("f.svg")));
+  } else {
+    EXPECT_NE(r.rc, 0);
+    EXPECT_NE(r.out.find("needs Graphviz"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(path("f.svg")));
+  }
+  r = nabla_cli("viz " + path("missing.json"));
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("missing.json"), std::string::npos) << r.out;
+}

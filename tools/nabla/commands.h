@@ -37,4 +37,10 @@ int predict_command(const PredictArgs& args);
 
 int info_command(const std::string& model);
 
+struct VizArgs {
+  std::string input;  // a model, checkpoint or config, or a function saved by nb::save_function
+  std::string out;    // empty: DOT to stdout; *.svg: through Graphviz's dot; else DOT text
+};
+int viz_command(const VizArgs& args);
+
 }  // namespace nabla::cli

@@ -66,6 +66,13 @@ int main(int argc, char** argv) {
       "info", "Layers, output shapes, parameters and FLOPs of a model or a config");
   i->add_option("model", info_model, "A model, a checkpoint, or a config (.json)")->required();
 
+  cli::VizArgs viz;
+  auto* v = app.add_subcommand(
+      "viz", "The graph of a model or of a saved compiled function, as Graphviz DOT or SVG");
+  v->add_option("input", viz.input, "A model, a checkpoint, a config (.json) or a function file")
+      ->required();
+  v->add_option("--out,-o", viz.out, "Output file: .svg (needs graphviz) or DOT text");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*t) return cli::train_command(train);
@@ -73,6 +80,7 @@ int main(int argc, char** argv) {
     if (*e) return cli::eval_command(eval);
     if (*p) return cli::predict_command(predict);
     if (*i) return cli::info_command(info_model);
+    if (*v) return cli::viz_command(viz);
   } catch (const std::exception& ex) {
     std::cerr << "nabla: error: " << ex.what() << "\n";
     return 1;
