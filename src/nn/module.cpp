@@ -1,5 +1,6 @@
 #include "nabla/nn/module.h"
 
+#include <atomic>
 #include <functional>
 #include <iomanip>
 #include <limits>
@@ -9,17 +10,27 @@
 
 #include "ir/node.h"
 #include "nabla/autograd.h"
+#include "nabla/compile.h"
 #include "nabla/ops/creation.h"
 
 namespace nabla::nn {
 
+namespace {
+// Bumped by every change that a hybridized module's trace may have baked in (a dtype, a new
+// parameter, buffer or child anywhere): a cheap, conservative invalidation of all caches.
+std::atomic<uint64_t> g_structure_epoch{0};
+void structure_changed() { g_structure_epoch.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+
 Tensor Module::register_parameter(const std::string& name, Tensor value) {
+  structure_changed();
   if (value.defined() && is_floating(value.dtype()) && !value.requires_grad()) value.requires_grad_();
   params_.emplace_back(name, value);
   return value;
 }
 
 Tensor Module::register_buffer(const std::string& name, Tensor value) {
+  structure_changed();
   buffers_.emplace_back(name, value);
   return value;
 }
@@ -112,6 +123,7 @@ void Module::apply(const std::function<void(Module&)>& fn) {
 
 void Module::to(DType dtype) {
   if (!is_floating(dtype)) throw DTypeError("[Module::to] parameters must stay floating, got " + std::string(dtype_name(dtype)));
+  structure_changed();
   apply([dtype](Module& m) {
     for (auto* list : {&m.params_, &m.buffers_})
       for (auto& [n, t] : *list)
@@ -147,8 +159,48 @@ Tensor Module::CallScope::done(const Tensor& out) {
   return out;
 }
 
+void Module::register_module_ptr(const std::string& name, std::shared_ptr<Module> m) {
+  structure_changed();
+  children_.emplace_back(name, std::move(m));
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<Module>>>& Module::mutable_children() {
+  structure_changed();  // the caller is about to insert, replace or remove children
+  return children_;
+}
+
+void Module::hybridize(bool on) {
+  hybrid_.on = on;
+  hybrid_.cache.reset();
+}
+
+std::size_t Module::hybrid_signatures() const { return hybrid_.cache ? hybrid_.cache->size() : 0; }
+
+Tensor Module::hybrid_forward(const Tensor& x) {
+  if (training_ || !x.is_concrete()) return forward(x);
+  // The trace computes what depends on parameters and buffers alone (BatchNorm's scale and
+  // shift in eval mode) once, as a value: any in-place change to one (an optimizer step,
+  // load_state_dict) must retrace. Their storage versions tell.
+  std::vector<int64_t> versions;
+  bool needs_grad = x.requires_grad();
+  for (bool buffers : {false, true})
+    for (const auto& [n, t] : buffers ? named_buffers() : named_parameters()) {
+      versions.push_back(t.version());
+      needs_grad = needs_grad || t.requires_grad();
+    }
+  if (needs_grad && is_grad_enabled()) return forward(x);
+  uint64_t epoch = g_structure_epoch.load(std::memory_order_relaxed);
+  if (!hybrid_.cache || hybrid_.epoch != epoch || hybrid_.versions != versions) {
+    hybrid_.cache = std::make_shared<compile_detail::JitCache>(CompileOptions{});
+    hybrid_.epoch = epoch;
+    hybrid_.versions = std::move(versions);
+  }
+  return hybrid_.cache->call({x}, [this](const std::vector<Tensor>& ph) { return std::vector<Tensor>{forward(ph[0])}; })
+      .at(0);
+}
+
 Tensor Module::operator()(const Tensor& x) {
-  if (!g_calls) return forward(x);
+  if (!g_calls) return hybrid_.on ? hybrid_forward(x) : forward(x);
   CallScope scope(*this);
   return scope.done(forward(x));
 }

@@ -93,3 +93,60 @@ TEST(Module, SummaryListsLayers) {
   EXPECT_NE(s.find("(2, 4)"), std::string::npos) << s;
   EXPECT_NE(s.find("Total params: 16"), std::string::npos) << s;
 }
+
+namespace {
+std::vector<double> values(const nb::Tensor& t) { return t.to_vector<double>(); }
+nb::Tensor scalar_like(double v, const nb::Tensor& t) { return nb::tensor(std::vector<double>{v}, {}).astype(t.dtype()); }
+}  // namespace
+
+TEST(Module, HybridizedForwardEqualsEagerAndFollowsInPlaceUpdates) {
+  nb::manual_seed(7);
+  nn::Sequential net(nn::Linear(6, 8), nn::BatchNorm1d(8), nn::ReLU(), nn::Dropout(0.5), nn::Linear(8, 3));
+  nn::Sequential eager = net;  // shares the parameters, not hybridized
+  net.hybridize();
+  ASSERT_TRUE(net.is_hybridized());
+  nb::Tensor x = nb::randn({5, 6});
+
+  // Training mode stays eager: BatchNorm updates its running statistics at every call.
+  nb::Tensor rm = net.named_buffers().at(0).second;
+  std::vector<double> before = values(rm);
+  net(x);
+  EXPECT_EQ(net.hybrid_signatures(), 0u);
+  EXPECT_NE(values(rm), before);
+
+  net.eval();
+  // Parameters require gradients and grad mode is on: eager, so backward reaches them.
+  net(x);
+  EXPECT_EQ(net.hybrid_signatures(), 0u);
+
+  nb::NoGradGuard no_grad;
+  nb::Tensor want = eager(x), got = net(x);
+  EXPECT_EQ(net.hybrid_signatures(), 1u);
+  EXPECT_EQ(values(got), values(want));
+  EXPECT_EQ(values(net(x)), values(want));  // the cached Function
+  EXPECT_EQ(net.hybrid_signatures(), 1u);
+  nb::Tensor x2 = nb::randn({2, 6});
+  EXPECT_EQ(values(net(x2)), values(eager(x2)));
+  EXPECT_EQ(net.hybrid_signatures(), 2u);
+
+  // In-place updates of parameters and buffers are seen (BatchNorm's eval scale and shift,
+  // computed from them alone, would otherwise stay frozen in the trace).
+  for (nb::Tensor& p : net.parameters()) p.mul_(scalar_like(1.5, p));
+  rm.add_(scalar_like(0.25, rm));
+  EXPECT_NE(values(eager(x)), values(want));
+  EXPECT_EQ(values(net(x)), values(eager(x)));
+  EXPECT_EQ(net.hybrid_signatures(), 1u);  // retraced for this shape only
+  net.load_state_dict(nb::nn::Sequential(nn::Linear(6, 8), nn::BatchNorm1d(8), nn::ReLU(), nn::Dropout(0.5),
+                                          nn::Linear(8, 3)).state_dict());
+  EXPECT_EQ(values(net(x)), values(eager(x)));
+
+  // A dtype change drops the compiled Functions.
+  net.to(nb::float64);
+  nb::Tensor xd = x.astype(nb::float64);
+  nb::Tensor gd = net(xd);
+  EXPECT_EQ(gd.dtype(), nb::float64);
+  EXPECT_EQ(values(gd), values(eager(xd)));
+  EXPECT_EQ(net.hybrid_signatures(), 1u);
+  net.hybridize(false);
+  EXPECT_EQ(net.hybrid_signatures(), 0u);
+}

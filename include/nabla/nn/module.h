@@ -11,6 +11,10 @@
 #include "nabla/io/safetensors.h"
 #include "nabla/tensor.h"
 
+namespace nabla::compile_detail {
+class JitCache;
+}
+
 namespace nabla::nn {
 
 class Module {
@@ -49,6 +53,21 @@ class Module {
   // shown as a chain of their children.
   std::string summary(const Shape& input_shape);
 
+  // After hybridize(), operator() runs forward through nb::jit (one compiled Function per input
+  // shape and dtype) when compiling cannot change the result: in eval mode, and with grad mode
+  // off or nothing (input, parameter) requiring a gradient. Otherwise it runs forward eagerly:
+  // training mode updates buffers in place (BatchNorm's running statistics), a side effect a
+  // trace performs only once, and eager mode keeps the autograd graph to the parameters.
+  // Parameters and buffers are captured by reference (docs/symbolic.md); since a trace computes
+  // what depends on them alone once (BatchNorm's eval scale), an in-place change to any of them
+  // (an optimizer step, load_state_dict) drops the compiled Functions and the next call
+  // retraces, as do to() and registering parameters, buffers or submodules anywhere. Only this module's operator() is affected
+  // (hybridized submodules called inside a trace are inlined). Copies start with no Function.
+  void hybridize(bool on = true);
+  bool is_hybridized() const { return hybrid_.on; }
+  // Input signatures compiled so far (0 until a call takes the compiled path).
+  std::size_t hybrid_signatures() const;
+
  protected:
   // Ends an operator() call of a module with another signature (nn::Bilinear): summary() sees it.
   struct CallScope {
@@ -66,12 +85,12 @@ class Module {
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, M module) {
     auto p = std::make_shared<M>(std::move(module));
-    children_.emplace_back(name, p);
+    register_module_ptr(name, p);
     return p;
   }
-  void register_module_ptr(const std::string& name, std::shared_ptr<Module> m) { children_.emplace_back(name, std::move(m)); }
+  void register_module_ptr(const std::string& name, std::shared_ptr<Module> m);
   // For containers that insert, replace or remove children (ModuleList, ModuleDict).
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>>& mutable_children() { return children_; }
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>>& mutable_children();
 
  private:
   void collect(const std::string& prefix, bool recurse, bool buffers,
@@ -79,6 +98,23 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
+  // The compiled forward of hybridize(). Its trace calls this->forward, so copies and moves
+  // keep the flag but not the cache.
+  struct Hybrid {
+    bool on = false;
+    uint64_t epoch = 0;             // the structure epoch the cache was traced in
+    std::vector<int64_t> versions;  // of the parameters and buffers, when traced
+    std::shared_ptr<compile_detail::JitCache> cache;
+    Hybrid() = default;
+    Hybrid(const Hybrid& o) : on(o.on) {}
+    Hybrid& operator=(const Hybrid& o) {
+      on = o.on;
+      cache.reset();
+      return *this;
+    }
+  };
+  Hybrid hybrid_;
+  Tensor hybrid_forward(const Tensor& x);
 };
 
 // A module whose forward is a function of its input only (activations, reshapes).
