@@ -41,7 +41,9 @@ Tensor nll_indices(const Tensor& logp, const Tensor& target, const CrossEntropyO
   Tensor t = target.astype(int64);
   Tensor valid = t != o.ignore_index;
   Tensor safe = where(valid, t, scalar(0, int64));
-  if (t.numel() > 0) {
+  // Symbolic targets (compiled graphs) have no values yet: the gather kernel's own bounds
+  // check guards them at run time.
+  if (t.numel() > 0 && t.is_concrete()) {
     int64_t lo = min(safe).item<int64_t>(), hi = max(safe).item<int64_t>();
     if (lo < 0 || hi >= c)
       throw IndexError(std::string("[") + op + "] target " + std::to_string(lo < 0 ? lo : hi) + " is out of range for " +
