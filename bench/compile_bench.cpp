@@ -158,4 +158,27 @@ static void BM_CnnStepPeakMemory(benchmark::State& state) {
 }
 BENCHMARK(BM_CnnStepPeakMemory)->Arg(0)->Arg(1)->ArgName("compiled")->Unit(benchmark::kMillisecond);
 
+namespace {
+// GELU with the tanh approximation written out as elementwise ops (issue 6's example).
+nb::Tensor gelu_tanh(const nb::Tensor& x) {
+  return x * 0.5f * (nb::tanh((x + x * x * x * 0.044715f) * 0.7978845608f) + 1.0f);
+}
+}  // namespace
+
+static void BM_GeluTanhEager(benchmark::State& state) {
+  auto x = nb::randn({state.range(0)});
+  for (auto _ : state) benchmark::DoNotOptimize(gelu_tanh(x));
+  state.SetBytesProcessed(state.iterations() * state.range(0) * 4 * 2);
+}
+BENCHMARK(BM_GeluTanhEager)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
+
+static void BM_GeluTanhCompiled(benchmark::State& state) {
+  auto X = nb::placeholder("x", {state.range(0)});
+  nb::Function f = nb::compile(gelu_tanh(X));
+  auto x = nb::randn({state.range(0)});
+  for (auto _ : state) benchmark::DoNotOptimize(f({x}));
+  state.SetBytesProcessed(state.iterations() * state.range(0) * 4 * 2);
+}
+BENCHMARK(BM_GeluTanhCompiled)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
+
 BENCHMARK_MAIN();
