@@ -185,6 +185,9 @@ struct DnnlCall {
   std::array<int, 3> arg{};
   std::array<md, 3> user, want;
   std::array<std::optional<dnnl::reorder>, 3> reorder;  // inputs: user->want; output: want->user
+  // The primitive's scratch memory, allocated per call: with oneDNN's default (library-owned)
+  // scratchpad, one cached primitive run from two threads at once shares it and races.
+  md scratch;
 };
 
 DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind, bool with_bias) {
@@ -208,6 +211,8 @@ DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind, bool with_bias) {
                                            y_any, strides, dil, pl, pr);
   };
   DnnlCall c;
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (kind == ConvKind::forward) {
     auto desc = fwd_desc(dnnl::prop_kind::forward_inference);
     if (with_bias) {
@@ -216,8 +221,9 @@ DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind, bool with_bias) {
                                              dnnl::algorithm::convolution_direct, x_any, w_any,
                                              *c.bias, y_any, strides, dil, pl, pr);
     }
-    dnnl::convolution_forward::primitive_desc pd(desc, eng);
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);
     c.prim = dnnl::convolution_forward(pd);
+    c.scratch = pd.scratchpad_desc();
     c.arg = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
     c.user = {x_user, w_user, y_user};
     c.want = {pd.src_desc(), pd.weights_desc(), pd.dst_desc()};
@@ -227,16 +233,18 @@ DnnlCall make_conv_call(const ConvGeom& g, ConvKind kind, bool with_bias) {
     if (kind == ConvKind::backward_input) {
       dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, x_any, w_any,
                                               y_any, strides, dil, pl, pr);
-      dnnl::convolution_backward_data::primitive_desc pd(d, eng, hint);
+      dnnl::convolution_backward_data::primitive_desc pd(d, attr, eng, hint);
       c.prim = dnnl::convolution_backward_data(pd);
+      c.scratch = pd.scratchpad_desc();
       c.arg = {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC};
       c.user = {y_user, w_user, x_user};
       c.want = {pd.diff_dst_desc(), pd.weights_desc(), pd.diff_src_desc()};
     } else {
       dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, x_any, w_any,
                                                  y_any, strides, dil, pl, pr);
-      dnnl::convolution_backward_weights::primitive_desc pd(d, eng, hint);
+      dnnl::convolution_backward_weights::primitive_desc pd(d, attr, eng, hint);
       c.prim = dnnl::convolution_backward_weights(pd);
+      c.scratch = pd.scratchpad_desc();
       c.arg = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS};
       c.user = {x_user, y_user, w_user};
       c.want = {pd.src_desc(), pd.diff_dst_desc(), pd.diff_weights_desc()};
@@ -272,6 +280,7 @@ void run_call(const DnnlCall& c, const float* in0, const float* in1, const float
   dnnl::memory out_user(c.user[2], eng, out);
   dnnl::memory out_mem = c.reorder[2] ? dnnl::memory(c.want[2], eng) : out_user;
   args.emplace(c.arg[2], out_mem);
+  if (c.scratch.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(c.scratch, eng));
   c.prim.execute(s, args);
   if (c.reorder[2]) c.reorder[2]->execute(s, out_mem, out_user);
   s.wait();
