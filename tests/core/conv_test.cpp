@@ -7,23 +7,13 @@
 #include <cmath>
 #include <thread>
 
+#include "core/samples.h"
+
 namespace nabla {
 namespace {
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-Tensor rnd(const Shape& s, DType t = float32, double seed = 0) {
-  std::vector<double> v(std::size_t(numel_of(s)));
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(double(i) * 1.37 + seed) * 1.5;
-  return tensor(v, s).astype(t);
-}
+using testing::message_of;
+using testing::rnd;
 
 TEST(Conv2d, ChannelMismatchNamesShapes) {
   std::string m = message_of([] { conv2d(rnd({1, 3, 8, 8}), rnd({5, 4, 3, 3})); });

@@ -5,23 +5,13 @@
 
 #include <cmath>
 
+#include "core/samples.h"
+
 namespace nabla {
 namespace {
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-Tensor rnd(const Shape& s, DType t = float32, double seed = 0) {
-  std::vector<double> v(std::size_t(numel_of(s)));
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(double(i) * 1.37 + seed) * 1.5;
-  return tensor(v, s).astype(t);
-}
+using testing::message_of;
+using testing::rnd;
 
 TEST(BatchNorm, WrongChannelCountNamesShapes) {
   Tensor x = rnd({4, 3, 5});
