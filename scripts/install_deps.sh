@@ -4,7 +4,10 @@
 set -euo pipefail
 pkgs=(cmake ninja-build g++ libgtest-dev libbenchmark-dev libdnnl-dev nlohmann-json3-dev
       zlib1g-dev libstb-dev libdlpack-dev libcli11-dev ccache python3-torch python3-numpy
-      dataset-fashion-mnist)
+      dataset-fashion-mnist
+      fortunes fortunes-de fortunes-es fortunes-it  # text examples (char LM, language id)
+      python3-statsmodels                           # forecast example reads its sunspots CSV
+      espeak-ng)                                    # spoken-digits example synthesises its data
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,7 @@
 #include "nabla/dtype.h"
 #include "nabla/error.h"
 #include "nabla/io/checkpoint.h"
+#include "nabla/io/image.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/memory.h"
 #include "nabla/nn/nn.h"
