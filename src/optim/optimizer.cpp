@@ -46,19 +46,39 @@ TensorMap Optimizer::state_dict() const {
   return m;
 }
 
+namespace {
+
+// The decimal index in key[begin, end), or a ValueError naming the key (never std::stoul's
+// invalid_argument / out_of_range for a malformed or hostile file).
+std::size_t key_index(const std::string& key, std::size_t begin, std::size_t end) {
+  if (end == std::string::npos) end = key.size();
+  if (end <= begin || end - begin > 9 || key.find_first_not_of("0123456789", begin) < end)
+    throw ValueError("[Optimizer::load_state_dict] malformed key '" + key + "'");
+  std::size_t v = 0;
+  for (std::size_t i = begin; i < end; ++i) v = v * 10 + std::size_t(key[i] - '0');
+  return v;
+}
+
+}  // namespace
+
 void Optimizer::load_state_dict(const TensorMap& state) {
   std::size_t nparams = 0;
   for (auto& g : groups_) nparams += g.params.size();
   for (auto& [key, t] : state) {
     if (key.rfind("group.", 0) == 0) {
-      std::size_t g = std::stoul(key.substr(6));
+      std::size_t dot = key.find('.', 6);
+      std::size_t g = key_index(key, 6, dot);
+      if (dot == std::string::npos || key.substr(dot + 1) != "lr")
+        throw ValueError("[Optimizer::load_state_dict] unexpected key '" + key + "'");
       if (g >= groups_.size()) throw ValueError("[Optimizer::load_state_dict] no parameter group " + std::to_string(g));
       groups_[g].lr = t.item<double>();
       continue;
     }
     if (key.rfind("state.", 0) != 0) throw ValueError("[Optimizer::load_state_dict] unexpected key '" + key + "'");
     std::size_t dot = key.find('.', 6);
-    std::size_t i = std::stoul(key.substr(6, dot - 6));
+    std::size_t i = key_index(key, 6, dot);
+    if (dot == std::string::npos || dot + 1 == key.size())
+      throw ValueError("[Optimizer::load_state_dict] malformed key '" + key + "'");
     std::string name = key.substr(dot + 1);
     if (i >= nparams) throw ValueError("[Optimizer::load_state_dict] key '" + key + "' names parameter " + std::to_string(i) + " of " + std::to_string(nparams));
     if (name == "step") steps_[i] = t.item<int64_t>();

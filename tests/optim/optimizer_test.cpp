@@ -92,6 +92,17 @@ TEST(Optimizers, ParamGroupsStateDictAndErrors) {
   EXPECT_THROW(optim::SGD({w1}, {.nesterov = true}), nb::ValueError);
 }
 
+TEST(Optimizers, MalformedStateDictKeysAreValueErrors) {
+  auto w = nb::ones({2}).requires_grad_();
+  optim::Adam opt({w});
+  const nb::Tensor one = nb::full({}, 1.0, nb::float64);
+  for (const char* key : {"state.x.exp_avg", "state.", "state.0", "state.0.", "state.99999999999999999999.step",
+                          "group.", "group.abc.lr", "group.0.momentum", "group.0", "other"})
+    EXPECT_THROW(opt.load_state_dict({{key, one}}), nb::ValueError) << key;
+  EXPECT_THROW(opt.load_state_dict({{"state.1.step", one}}), nb::ValueError);  // one parameter only
+  EXPECT_THROW(opt.load_state_dict({{"group.1.lr", one}}), nb::ValueError);
+}
+
 TEST(Optimizers, ClipGradNorm) {
   auto w = nb::ones({4}).requires_grad_();
   w.set_grad(nb::full({4}, 3.0));
