@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <functional>
+#include <thread>
+#include <vector>
 
 #include "core/samples.h"
 
@@ -147,6 +149,29 @@ TEST(Upsample, NearestScale2RepeatsEveryPixel) {
   std::vector<float> y =
       upsample_bilinear(x, {.size = {3, 3}, .align_corners = true}).to_vector<float>();
   EXPECT_EQ(y, (std::vector<float>{1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4}));
+}
+
+// oneDNN runs the 2-d average pooling: its cached primitives are shared between threads, so
+// each call must bring its own scratch memory.
+TEST(AvgPool2d, ConcurrentCallsAgree) {
+  Tensor x = rnd({2, 8, 20, 20});
+  Tensor g = rnd({2, 8, 10, 10}, float32, 1);
+  std::vector<float> want = avg_pool2d(x, {3, 3}, {2, 2}, {1, 1}).to_vector<float>();
+  std::vector<float> want_back = avg_pool2d_backward(g, x.shape(), {3, 3}, {2, 2}, {1, 1}).to_vector<float>();
+  std::vector<std::vector<float>> got(4), got_back(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        got[t] = avg_pool2d(x, {3, 3}, {2, 2}, {1, 1}).to_vector<float>();
+        got_back[t] = avg_pool2d_backward(g, x.shape(), {3, 3}, {2, 2}, {1, 1}).to_vector<float>();
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_EQ(got[t], want);
+    EXPECT_EQ(got_back[t], want_back);
+  }
 }
 
 }  // namespace

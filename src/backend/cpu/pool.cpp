@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <unordered_map>
 #include <vector>
 
 #include "backend/cpu/conv_common.h"
@@ -365,6 +366,9 @@ struct PoolCall {
   dnnl::primitive prim;
   int in_arg, out_arg;
   md in, out;
+  // Scratch memory allocated per call (user mode): the cached primitive may run on several
+  // threads at once, and oneDNN's library-owned scratchpad would be shared between them.
+  md scratch;
 };
 
 enum class PoolKind : int64_t { avg_forward, avg_backward };
@@ -382,20 +386,22 @@ PoolCall make_pool_call(PoolKind kind, const Shape& xs, const Shape& ys, const A
     return dnnl::memory::dims(s.begin(), s.end());
   };
   dnnl::memory::dims strides = dims("stride"), kernel = dims("kernel"), pad = dims("padding");
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   dnnl::algorithm alg = include_pad ? dnnl::algorithm::pooling_avg_include_padding
                                     : dnnl::algorithm::pooling_avg_exclude_padding;
   if (kind != PoolKind::avg_backward) {
     dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, alg, x, y, strides, kernel,
                                   pad, pad);
-    return {dnnl::pooling_forward(dnnl::pooling_forward::primitive_desc(d, eng)), DNNL_ARG_SRC,
-            DNNL_ARG_DST, x, y};
+    dnnl::pooling_forward::primitive_desc pd(d, attr, eng);
+    return {dnnl::pooling_forward(pd), DNNL_ARG_SRC, DNNL_ARG_DST, x, y, pd.scratchpad_desc()};
   }
   dnnl::pooling_forward::desc fd(dnnl::prop_kind::forward_training, alg, x, y, strides, kernel, pad,
                                  pad);
   dnnl::pooling_forward::primitive_desc hint(fd, eng);
   dnnl::pooling_backward::desc d(alg, x, y, strides, kernel, pad, pad);
-  return {dnnl::pooling_backward(dnnl::pooling_backward::primitive_desc(d, eng, hint)),
-          DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC, y, x};
+  dnnl::pooling_backward::primitive_desc pd(d, attr, eng, hint);
+  return {dnnl::pooling_backward(pd), DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC, y, x, pd.scratchpad_desc()};
 }
 
 void pool_dnnl(PoolKind kind, const Shape& xs, const Shape& ys, const Attrs& a, bool include_pad,
@@ -409,8 +415,11 @@ void pool_dnnl(PoolKind kind, const Shape& xs, const Shape& ys, const Attrs& a, 
       cache.get(key, [&] { return make_pool_call(kind, xs, ys, a, include_pad); });
   dnnl::engine& eng = dnnl_engine();
   dnnl::stream& s = dnnl_stream();
-  c->prim.execute(s, {{c->in_arg, dnnl::memory(c->in, eng, const_cast<float*>(in))},
-                      {c->out_arg, dnnl::memory(c->out, eng, out)}});
+  std::unordered_map<int, dnnl::memory> args{
+      {c->in_arg, dnnl::memory(c->in, eng, const_cast<float*>(in))},
+      {c->out_arg, dnnl::memory(c->out, eng, out)}};
+  if (c->scratch.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(c->scratch, eng));
+  c->prim.execute(s, args);
   s.wait();
 }
 
