@@ -266,6 +266,7 @@ TEST(Recurrent, BadInputThrowsTypedErrors) {
   EXPECT_THROW(lstm.forward(x, {}, nb::tensor(std::vector<int64_t>{-1, 1}, {2})), nb::ValueError);
   EXPECT_THROW(lstm.forward(x, {}, nb::tensor(std::vector<int64_t>{1, 1, 1}, {3})), nb::ShapeError);
   EXPECT_THROW(lstm.forward(x, {}, nb::tensor(std::vector<double>{1, 1}, {2})), nb::DTypeError);
+  EXPECT_THROW(lstm.forward(x, {nb::zeros({2, 2, 4}, nb::float64), nb::Tensor()}), nb::DTypeError);
   nn::GRU gru(3, 4);
   EXPECT_THROW(gru.forward(x, {nb::zeros({1, 2, 4}), nb::zeros({1, 2, 4})}), nb::ValueError);
   EXPECT_THROW(nn::RNN(3, 4, {.nonlinearity = "sigmoid"}), nb::ValueError);
@@ -278,6 +279,8 @@ TEST(Recurrent, BadInputThrowsTypedErrors) {
   nn::LSTMCell cell(3, 4);
   EXPECT_THROW(cell.forward(nb::randn({2, 5})), nb::ShapeError);
   EXPECT_THROW(cell.forward(nb::randn({2, 3}), {nb::zeros({3, 4}), nb::Tensor()}), nb::ShapeError);
+  EXPECT_THROW(cell.forward(nb::randn({2, 3}), {nb::zeros({2, 4}, nb::float64), nb::Tensor()}),
+               nb::DTypeError);
   EXPECT_THROW(nn::GRUCell(3, 4).forward(nb::randn({2, 3}), {nb::zeros({2, 4}), nb::zeros({2, 4})}),
                nb::ValueError);
   EXPECT_THROW(nb::rnn_scan("lstm", nb::zeros({2, 1, 8}), nb::zeros({8, 2}), nb::zeros({1, 2})),
