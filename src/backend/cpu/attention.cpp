@@ -5,6 +5,7 @@
 // the output, so no (L, S) tensor ever reaches memory. float32 GEMMs go to oneDNN's sgemm
 // (any row- or column-major view without a copy); other dtypes use a plain loop in their
 // compute type.
+#include <algorithm>
 #include <dnnl.hpp>
 #include <limits>
 #include <vector>
@@ -77,14 +78,23 @@ void softmax_row(C* w, int64_t n, int64_t limit, const M* mask, int64_t ms) {
     else
       for (int64_t j = 0; j < limit; ++j) w[j] += C(mask[j * ms]);
   }
-  C m = -std::numeric_limits<C>::infinity();
-  for (int64_t j = 0; j < limit; ++j) m = w[j] > m ? w[j] : m;
+  // Max and sum over 16 lanes and the exp as a plain map: the forms GCC vectorises.
+  constexpr int kL = 16;
+  C lanes[kL];
+  std::fill(lanes, lanes + kL, -std::numeric_limits<C>::infinity());
+  int64_t j = 0;
+  for (; j + kL <= limit; j += kL)
+    for (int l = 0; l < kL; ++l) lanes[l] = w[j + l] > lanes[l] ? w[j + l] : lanes[l];
+  for (; j < limit; ++j) lanes[0] = w[j] > lanes[0] ? w[j] : lanes[0];
+  C m = *std::max_element(lanes, lanes + kL);
   if (std::isinf(m)) m = m > 0 ? m : C(0);  // all -inf: the sum is 0 and the row NaN, as PyTorch
+  for (j = 0; j < limit; ++j) w[j] = fast_exp(C(w[j] - m));
+  std::fill(lanes, lanes + kL, C(0));
+  for (j = 0; j + kL <= limit; j += kL)
+    for (int l = 0; l < kL; ++l) lanes[l] += w[j + l];
+  for (; j < limit; ++j) lanes[0] += w[j];
   C s = 0;
-  for (int64_t j = 0; j < limit; ++j) {
-    w[j] = fast_exp(C(w[j] - m));
-    s += w[j];
-  }
+  for (int l = 0; l < kL; ++l) s += lanes[l];
   C inv = C(1) / s;
   for (int64_t j = 0; j < limit; ++j) w[j] *= inv;
   std::fill(w + limit, w + n, C(0));
