@@ -165,7 +165,9 @@ void attention_kernel(const KernelArgs& a) {
   Lead ql(q, 2), kl(k, 2), vl(v, 2), ml = mask ? Lead(*mask, 2) : Lead(q, 2);
   auto rs = [](const Node& n, std::size_t back) { return n.strides[n.strides.size() - back]; };
   // Row blocks small enough for the scores to stay in L2, large enough for an efficient GEMM.
-  const int64_t block = std::clamp<int64_t>((int64_t(1) << 15) / std::max<int64_t>(S, 1), 8, 128);
+  // Causal blocks are smaller so that each skips more of the keys after its last row.
+  int64_t block = std::clamp<int64_t>((int64_t(1) << 15) / std::max<int64_t>(S, 1), 8, 128);
+  if (causal) block = std::min(block, std::max<int64_t>(32, (L + 3) / 4));
   const int64_t nblocks = (L + block - 1) / block, work = block * S * (E + Ev);
   parallel_for(
       batches * nblocks, std::max<int64_t>(1, (int64_t(1) << 17) / std::max<int64_t>(work, 1)),
