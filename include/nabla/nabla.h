@@ -12,6 +12,7 @@
 #include "nabla/io/safetensors.h"
 #include "nabla/memory.h"
 #include "nabla/nn/nn.h"
+#include "nabla/ops/attention.h"
 #include "nabla/ops/binary.h"
 #include "nabla/ops/compare.h"
 #include "nabla/ops/conv.h"

@@ -7,3 +7,4 @@
 #include "nabla/nn/module.h"
 #include "nabla/nn/norm.h"
 #include "nabla/nn/recurrent.h"
+#include "nabla/nn/transformer.h"
