@@ -1,5 +1,6 @@
 #include "backend/cpu/fft_plan.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -58,6 +59,47 @@ void butterfly4(std::complex<T>* F, const std::complex<T>* tw, int64_t fs, int64
   }
 }
 
+// Radix 3 and 5 as KISS FFT's butterflies: the stage's twiddles, then the small DFT with
+// its constant roots (ya, yb) instead of a table walk.
+template <class T>
+void butterfly3(std::complex<T>* F, const std::complex<T>* tw, int64_t fs, int64_t m) {
+  using C = std::complex<T>;
+  const T epi3 = tw[fs * m].imag();
+  for (int64_t k = 0; k < m; ++k) {
+    C s1 = mul(F[k + m], tw[k * fs]), s2 = mul(F[k + 2 * m], tw[2 * k * fs]);
+    C s3 = s1 + s2, s0 = (s1 - s2) * epi3;
+    C f1 = F[k] - s3 * T(0.5);
+    F[k] += s3;
+    F[k + 2 * m] = C(f1.real() + s0.imag(), f1.imag() - s0.real());
+    F[k + m] = C(f1.real() - s0.imag(), f1.imag() + s0.real());
+  }
+}
+
+template <class T>
+void butterfly5(std::complex<T>* F, const std::complex<T>* tw, int64_t fs, int64_t m) {
+  using C = std::complex<T>;
+  const C ya = tw[fs * m], yb = tw[2 * fs * m];
+  for (int64_t u = 0; u < m; ++u) {
+    C s0 = F[u];
+    C s1 = mul(F[u + m], tw[u * fs]), s2 = mul(F[u + 2 * m], tw[2 * u * fs]),
+      s3 = mul(F[u + 3 * m], tw[3 * u * fs]), s4 = mul(F[u + 4 * m], tw[4 * u * fs]);
+    C s7 = s1 + s4, s10 = s1 - s4, s8 = s2 + s3, s9 = s2 - s3;
+    F[u] = s0 + s7 + s8;
+    C s5(s0.real() + s7.real() * ya.real() + s8.real() * yb.real(),
+         s0.imag() + s7.imag() * ya.real() + s8.imag() * yb.real());
+    C s6(s10.imag() * ya.imag() + s9.imag() * yb.imag(),
+         -(s10.real() * ya.imag() + s9.real() * yb.imag()));
+    F[u + m] = s5 - s6;
+    F[u + 4 * m] = s5 + s6;
+    C s11(s0.real() + s7.real() * yb.real() + s8.real() * ya.real(),
+          s0.imag() + s7.imag() * yb.real() + s8.imag() * ya.real());
+    C s12(-s10.imag() * yb.imag() + s9.imag() * ya.imag(),
+          s10.real() * yb.imag() - s9.real() * ya.imag());
+    F[u + 2 * m] = s11 + s12;
+    F[u + 3 * m] = s11 - s12;
+  }
+}
+
 // Any radix p <= kMaxRadix: the stage's twiddles and the p-point DFT in one O(p^2) pass.
 template <class T>
 void butterfly_generic(std::complex<T>* F, const std::complex<T>* tw, int64_t fs, int64_t m, int p,
@@ -78,10 +120,17 @@ void butterfly_generic(std::complex<T>* F, const std::complex<T>* tw, int64_t fs
   }
 }
 
-int64_t next_pow2(int64_t n) {
-  int64_t m = 1;
-  while (m < n) m *= 2;
-  return m;
+// The smallest 2^a 3^b 5^c >= n: a length the mixed-radix path runs fast.
+int64_t next_smooth(int64_t n) {
+  int64_t best = 1;
+  while (best < n) best *= 2;
+  for (int64_t p5 = 1; p5 < best; p5 *= 5)
+    for (int64_t p35 = p5; p35 < best; p35 *= 3) {
+      int64_t m = p35;
+      while (m < n) m *= 2;
+      best = std::min(best, m);
+    }
+  return best;
 }
 
 }  // namespace
@@ -97,8 +146,8 @@ Plan<T>::Plan(int64_t n) : n_(n), factors_(factorize(n)) {
     return;
   }
   // Bluestein: X_k = w_k sum_j (x_j w_j) conj(w_{k-j}) with w_k = exp(-i pi k^2 / n), a
-  // circular convolution of length m >= 2n - 1 done with the inner plan.
-  int64_t m = next_pow2(2 * n - 1);
+  // circular convolution of a smooth length m >= 2n - 1 done with the inner plan.
+  int64_t m = next_smooth(2 * n - 1);
   inner_ = plan<T>(m);
   chirp_.resize(std::size_t(n));
   std::vector<C> b(std::size_t(m), C(0));

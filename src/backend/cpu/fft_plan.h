@@ -1,6 +1,6 @@
 // Complex DFTs of any length on contiguous buffers. Lengths whose prime factors are all at
-// most 13 run a mixed-radix Cooley-Tukey transform (radix 4 and 2 butterflies, a generic
-// one for 3, 5, 7, 11, 13); other lengths use Bluestein's chirp-z algorithm, which turns
+// most 13 run a mixed-radix Cooley-Tukey transform (radix 4, 2, 3 and 5 butterflies, a
+// generic one for 7, 11, 13); other lengths use Bluestein's chirp-z algorithm, which turns
 // the DFT into a circular convolution of a smooth length. Plans (factors and twiddles,
 // computed in double precision) are cached per (length, precision) and shared by threads.
 #pragma once
