@@ -6,4 +6,5 @@
 #include "nabla/nn/loss.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/norm.h"
+#include "nabla/nn/recurrent.h"
 #include "nabla/nn/sampling.h"
