@@ -34,8 +34,8 @@ namespace {
 
 struct Args {
   std::string series = "sunspots";
-  int epochs = 150;
-  int refit_epochs = 40;
+  int epochs = 60;
+  int refit_epochs = 20;
   int64_t window = 0;  // 0: 24 (sunspots) or 104 (co2)
   int64_t hidden = 48;
   int64_t folds = 4;
