@@ -21,6 +21,7 @@
 #include "nabla/ops/norm.h"
 #include "nabla/ops/pool.h"
 #include "nabla/ops/reduce.h"
+#include "nabla/ops/rnn.h"
 #include "nabla/ops/ternary.h"
 #include "nabla/ops/unary.h"
 #include "nabla/ops/upsample.h"

@@ -4,7 +4,7 @@
 
 #include "nabla/nabla.h"
 #include "nabla/nn/init.h"
-#include "nn/recurrent_step.h"
+#include "nabla/ops/rnn.h"
 
 namespace nabla::nn {
 namespace detail {
@@ -49,32 +49,47 @@ Tensor state_or_zeros(const char* layer, const char* what, const Tensor& s, cons
 
 }  // namespace
 
-RecurrentState cell_step(CellKind kind, const Tensor& xp, const Tensor& h, const Tensor& c,
-                         const Tensor& w_hh, const Tensor& b_hh) {
-  Tensor hp = matmul(h, w_hh.t());
-  int64_t H = h.size(-1);
-  switch (kind) {
+namespace {
+
+int64_t gate_count(CellKind k) { return k == CellKind::lstm ? 4 : k == CellKind::gru ? 3 : 1; }
+
+const char* mode_name(CellKind k) {
+  switch (k) {
     case CellKind::rnn_tanh:
-      return {tanh(xp + hp), Tensor()};
+      return "rnn_tanh";
     case CellKind::rnn_relu:
-      return {relu(xp + hp), Tensor()};
-    case CellKind::lstm: {
-      Tensor g = xp + hp;
-      Tensor i = sigmoid(g.slice(-1, 0, H)), f = sigmoid(g.slice(-1, H, 2 * H));
-      Tensor gg = tanh(g.slice(-1, 2 * H, 3 * H)), o = sigmoid(g.slice(-1, 3 * H, 4 * H));
-      Tensor c2 = f * c + i * gg;
-      return {o * tanh(c2), c2};
-    }
-    case CellKind::gru: {
-      if (b_hh.defined()) hp = hp + b_hh;
-      Tensor r = sigmoid(xp.slice(-1, 0, H) + hp.slice(-1, 0, H));
-      Tensor z = sigmoid(xp.slice(-1, H, 2 * H) + hp.slice(-1, H, 2 * H));
-      Tensor n = tanh(xp.slice(-1, 2 * H, 3 * H) + r * hp.slice(-1, 2 * H, 3 * H));
-      return {n + z * (h - n), Tensor()};
+      return "rnn_relu";
+    case CellKind::lstm:
+      return "lstm";
+    case CellKind::gru:
+      return "gru";
+  }
+  return "";
+}
+
+// x (T*N, C) -> (T, N, G*H) projection with the biases rnn_scan expects folded in, and GRU's b_hn.
+struct Projection {
+  Tensor xp, b_hn;
+};
+Projection project(CellKind kind, const Tensor& x, int64_t T, int64_t N, const Tensor& w_ih,
+                   const Tensor& b_ih, const Tensor& b_hh) {
+  Tensor xp = matmul(x, w_ih.t());
+  Tensor b_hn;
+  if (b_ih.defined()) {
+    if (kind == CellKind::gru) {
+      int64_t H = w_ih.size(0) / 3;
+      xp = xp +
+           concat({b_ih.slice(0, 0, 2 * H) + b_hh.slice(0, 0, 2 * H), b_ih.slice(0, 2 * H, 3 * H)},
+                  0);
+      b_hn = b_hh.slice(0, 2 * H, 3 * H);
+    } else {
+      xp = xp + (b_ih + b_hh);
     }
   }
-  return {};
+  return {xp.reshape({T, N, w_ih.size(0)}), b_hn};
 }
+
+}  // namespace
 
 RecurrentBase::RecurrentBase(const char* name, CellKind kind, int64_t input_size,
                              int64_t hidden_size, RecurrentOptions o)
@@ -148,7 +163,7 @@ SequenceOutput RecurrentBase::forward(const Tensor& x_in, const RecurrentState& 
   else if (initial.c.defined())
     throw ValueError(std::string("[") + L + "] has no cell state: pass only RecurrentState::h");
 
-  // mask[t]: (N, 1), true where step t is inside the sequence.
+  // mask (T, N): 1 where step t is inside sequence n.
   Tensor mask;
   if (lengths.defined()) {
     if (lengths.dtype() != int64)
@@ -161,7 +176,7 @@ SequenceOutput RecurrentBase::forward(const Tensor& x_in, const RecurrentState& 
       if (v < 0 || v > T)
         throw ValueError(std::string("[") + L + "] lengths must be in [0, " + str(T) +
                          "] for input " + shape_str(x_in.shape()) + ", got " + str(v));
-    mask = (arange(T).unsqueeze(1) < lengths.unsqueeze(0)).unsqueeze(2);
+    mask = (arange(T).unsqueeze(1) < lengths.unsqueeze(0)).astype(dt);
   }
 
   Tensor layer_in = xs;
@@ -170,31 +185,16 @@ SequenceOutput RecurrentBase::forward(const Tensor& x_in, const RecurrentState& 
     std::vector<Tensor> dir_out;
     for (int64_t d = 0; d < dirs; ++d) {
       const auto& [w_ih, w_hh, b_ih, b_hh] = weights_[l * dirs + d];
-      int64_t C = layer_in.size(2);
-      // One matmul projects the inputs of every step.
-      Tensor xp = matmul(layer_in.reshape({T * N, C}), w_ih.t());
-      if (b_ih.defined()) xp = xp + (kind_ == CellKind::gru ? b_ih : b_ih + b_hh);
-      xp = xp.reshape({T, N, xp.size(1)});
-      Tensor b_step = kind_ == CellKind::gru ? b_hh : Tensor();
+      // One matmul projects the inputs of every step; rnn_scan runs the time loop.
+      Projection p =
+          project(kind_, layer_in.reshape({T * N, layer_in.size(2)}), T, N, w_ih, b_ih, b_hh);
       Tensor h = h0[l * dirs + d], c = c0.defined() ? c0[l * dirs + d] : Tensor();
-      std::vector<Tensor> outs(T);
-      for (int64_t s = 0; s < T; ++s) {
-        int64_t t = d == 0 ? s : T - 1 - s;
-        RecurrentState next = cell_step(kind_, xp[t], h, c, w_hh, b_step);
-        if (mask.defined()) {
-          Tensor m = mask[t];
-          next.h = where(m, next.h, h);
-          if (c.defined()) next.c = where(m, next.c, c);
-          outs[t] = where(m, next.h, 0.0);
-        } else {
-          outs[t] = next.h;
-        }
-        h = next.h;
-        c = next.c;
-      }
-      h_out.push_back(h);
-      if (c.defined()) c_out.push_back(c);
-      dir_out.push_back(stack(outs, 0));
+      Tensor y = rnn_scan(mode_name(kind_), p.xp, w_hh, h, c, p.b_hn, mask, d == 1);
+      Tensor hs = y.select(0, 0);
+      int64_t last = d == 1 ? 0 : T - 1;
+      h_out.push_back(T ? hs.select(0, last) : h);
+      if (c.defined()) c_out.push_back(T ? y.select(0, 1).select(0, last) : c);
+      dir_out.push_back(mask.defined() ? hs * mask.unsqueeze(2) : hs);
     }
     layer_in = dirs == 2 ? concat(dir_out, 2) : dir_out[0];
     if (l + 1 < layers && is_training() && options_.dropout > 0) {
@@ -267,9 +267,11 @@ RecurrentState CellBase::forward(const Tensor& x_in, const RecurrentState& state
     c = st(state.c, "c");
   else if (state.c.defined())
     throw ValueError(std::string("[") + L + "] has no cell state: pass only RecurrentState::h");
-  Tensor xp = matmul(x, w_ih_.t());
-  if (b_ih_.defined()) xp = xp + (kind_ == CellKind::gru ? b_ih_ : b_ih_ + b_hh_);
-  RecurrentState out = cell_step(kind_, xp, h, c, w_hh_, kind_ == CellKind::gru ? b_hh_ : Tensor());
+  // One step of the sequence op.
+  Projection p = project(kind_, x, 1, N, w_ih_, b_ih_, b_hh_);
+  Tensor y = rnn_scan(mode_name(kind_), p.xp, w_hh_, h, c, p.b_hn);
+  RecurrentState out{y.select(0, 0).select(0, 0),
+                     c.defined() ? y.select(0, 1).select(0, 0) : Tensor()};
   if (unbatched) {
     out.h = out.h.squeeze(0);
     if (out.c.defined()) out.c = out.c.squeeze(0);
