@@ -128,6 +128,14 @@ std::string join(const std::vector<std::string>& entries, const std::vector<size
   return text;
 }
 
+// Keeps at most `bytes` bytes (0: all), never cutting a UTF-8 sequence.
+void truncate_utf8(std::string& text, int64_t bytes) {
+  if (bytes <= 0 || size_t(bytes) >= text.size()) return;
+  size_t n = size_t(bytes);
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  text.resize(n);
+}
+
 // Mean cross-entropy (nats per character) of the model on every window of `tokens`.
 double evaluate(CharLM& model, const nb::Tensor& tokens, int64_t seq_len) {
   nb::NoGradGuard no_grad;
@@ -197,10 +205,8 @@ int main(int argc, char** argv) try {
   std::string train_text = join(entries, order, n_valid, entries.size());
   std::printf("fortunes: %zu (%zu for validation), %zu training and %zu validation characters\n",
               entries.size(), n_valid, train_text.size(), valid_text.size());
-  if (args.train_chars > 0 && size_t(args.train_chars) < train_text.size())
-    train_text.resize(size_t(args.train_chars));
-  if (args.valid_chars > 0 && size_t(args.valid_chars) < valid_text.size())
-    valid_text.resize(size_t(args.valid_chars));
+  truncate_utf8(train_text, args.train_chars);
+  truncate_utf8(valid_text, args.valid_chars);
 
   nd::Vocabulary vocab = nd::Vocabulary::build(train_text, {.level = nd::TokenLevel::character});
   std::vector<int64_t> train_ids = vocab.encode(train_text);

@@ -13,6 +13,7 @@
 #include <nabla/optim/optimizer.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <memory>
