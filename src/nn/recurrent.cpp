@@ -1,3 +1,5 @@
+// The recurrent layers and cells: argument checks, PyTorch's parameters, and per layer and
+// direction one input-projection matmul plus one rnn_scan (docs/recurrent.md).
 #include "nabla/nn/recurrent.h"
 
 #include <cmath>
@@ -8,12 +10,6 @@
 
 namespace nabla::nn {
 namespace detail {
-CellKind rnn_kind(const char* layer, const std::string& nonlinearity);
-namespace {
-
-std::string str(int64_t v) { return std::to_string(v); }
-
-}  // namespace
 
 CellKind rnn_kind(const char* layer, const std::string& nonlinearity) {
   if (nonlinearity == "tanh") return CellKind::rnn_tanh;
@@ -23,6 +19,8 @@ CellKind rnn_kind(const char* layer, const std::string& nonlinearity) {
 }
 
 namespace {
+
+std::string str(int64_t v) { return std::to_string(v); }
 
 void check_sizes(const char* layer, int64_t input_size, int64_t hidden_size) {
   if (input_size <= 0 || hidden_size <= 0)
@@ -44,12 +42,12 @@ Tensor state_or_zeros(const char* layer, const char* what, const Tensor& s, cons
   if (s.shape() != want)
     throw ShapeError(std::string("[") + layer + "] expects initial state " + what + " of shape " +
                      shape_str(want) + ", got " + shape_str(s.shape()));
+  if (s.dtype() != dtype)
+    throw DTypeError(std::string("[") + layer + "] expects initial state " + what + " of dtype " +
+                     std::string(dtype_name(dtype)) + " like the input, got " +
+                     std::string(dtype_name(s.dtype())));
   return s;
 }
-
-}  // namespace
-
-namespace {
 
 int64_t gate_count(CellKind k) { return k == CellKind::lstm ? 4 : k == CellKind::gru ? 3 : 1; }
 
@@ -260,6 +258,10 @@ RecurrentState CellBase::forward(const Tensor& x_in, const RecurrentState& state
     if (s.shape() != want)
       throw ShapeError(std::string("[") + L + "] expects state " + what + " of shape " +
                        shape_str(want) + ", got " + shape_str(s.shape()));
+    if (s.dtype() != x.dtype())
+      throw DTypeError(std::string("[") + L + "] expects state " + what + " of dtype " +
+                       std::string(dtype_name(x.dtype())) + " like the input, got " +
+                       std::string(dtype_name(s.dtype())));
     return unbatched ? s.unsqueeze(0) : s;
   };
   Tensor h = st(state.h, "h"), c;

@@ -1,5 +1,5 @@
-// One sweep over every layer module (nn/layers.h, nn/norm.h, nn/containers.h): for each, the
-// output shape, a float64 gradient check of the input and every parameter against central
+// One sweep over every layer module (nn/layers.h, nn/norm.h, nn/containers.h, nn/recurrent.h): for
+// each, the output shape, a float64 gradient check of the input and every parameter against central
 // differences, and a state_dict round trip through a safetensors file into a fresh module.
 #include <gtest/gtest.h>
 #include <nabla/nabla.h>
@@ -290,6 +290,24 @@ std::vector<LayerCase> cases() {
        .inputs = {{2, 3}},
        .expected = {2, 2}},
       {.name = "ModuleDict", .make = make<DictNet>(), .inputs = {{2, 3}}, .expected = {2, 4}},
+      {.name = "LSTMBidirectional2Layers",
+       .make = make<nn::LSTM>(3, 4, nn::RecurrentOptions{.num_layers = 2, .bidirectional = true}),
+       .inputs = {{4, 2, 3}},
+       .expected = {4, 2, 8}},
+      {.name = "GRUBatchFirst",
+       .make = make<nn::GRU>(3, 4, nn::RecurrentOptions{.batch_first = true}),
+       .inputs = {{2, 4, 3}},
+       .expected = {2, 4, 4}},
+      {.name = "RNNRelu",
+       .make = make<nn::RNN>(3, 4, nn::RecurrentOptions{.nonlinearity = "relu"}),
+       .inputs = {{4, 2, 3}},
+       .expected = {4, 2, 4}},
+      {.name = "LSTMCell",
+       .make = make<nn::LSTMCell>(3, 4),
+       .inputs = {{2, 3}},
+       .expected = {2, 4}},
+      {.name = "GRUCell", .make = make<nn::GRUCell>(3, 4), .inputs = {{2, 3}}, .expected = {2, 4}},
+      {.name = "RNNCell", .make = make<nn::RNNCell>(3, 4), .inputs = {{2, 3}}, .expected = {2, 4}},
       {.name = "ReLU", .make = make<nn::ReLU>(), .inputs = {{3, 4}}, .expected = {3, 4}},
       {.name = "Sigmoid", .make = make<nn::Sigmoid>(), .inputs = {{3, 4}}, .expected = {3, 4}},
       {.name = "Tanh", .make = make<nn::Tanh>(), .inputs = {{3, 4}}, .expected = {3, 4}},

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backend/cpu/parallel.h"
+#include "backend/cpu/unary_functors.h"
 #include "ir/node.h"
 #include "ir/op.h"
 
@@ -58,9 +59,14 @@ void gemm(bool trans_b, int64_t M, int64_t n, int64_t K, const double* A, const 
                });
 }
 
+// Branch-free float tanh and sigmoid that vectorise (libm's do not); std:: math for float64.
 template <class T>
-T sigm(T x) {
-  return T(1) / (T(1) + std::exp(-x));
+[[gnu::always_inline]] inline T sigm(T x) {
+  return SigmoidF{}(x);
+}
+template <class T>
+[[gnu::always_inline]] inline T tanh_(T x) {
+  return TanhF{}(x);
 }
 
 // Rows of a batch in parallel when a step has enough work.
@@ -117,7 +123,7 @@ void scan_kernel(const KernelArgs& args) {
         T* ho = out + n * H;
         switch (l.mode) {
           case Mode::rnn_tanh:
-            for (int64_t j = 0; j < H; ++j) ho[j] = on ? std::tanh(p[j]) : hp[j];
+            for (int64_t j = 0; j < H; ++j) ho[j] = on ? tanh_(p[j]) : hp[j];
             break;
           case Mode::rnn_relu:
             for (int64_t j = 0; j < H; ++j) ho[j] = on ? std::max(p[j], T(0)) : hp[j];
@@ -132,12 +138,12 @@ void scan_kernel(const KernelArgs& args) {
               for (T* a : {ig, fg, gg, og}) std::fill(a, a + H, T(0));
               break;
             }
+#pragma omp simd
             for (int64_t j = 0; j < H; ++j) {
-              T i = sigm(p[j]), f = sigm(p[H + j]), g = std::tanh(p[2 * H + j]),
-                o = sigm(p[3 * H + j]);
+              T i = sigm(p[j]), f = sigm(p[H + j]), g = tanh_(p[2 * H + j]), o = sigm(p[3 * H + j]);
               T c = f * cp[j] + i * g;
               co[j] = c;
-              ho[j] = o * std::tanh(c);
+              ho[j] = o * tanh_(c);
               ig[j] = i, fg[j] = f, gg[j] = g, og[j] = o;
             }
             break;
@@ -151,10 +157,11 @@ void scan_kernel(const KernelArgs& args) {
               for (T* a : {rg, zg, ng, hng}) std::fill(a, a + H, T(0));
               break;
             }
+#pragma omp simd
             for (int64_t j = 0; j < H; ++j) {
               T r = sigm(xr[j] + p[j]), z = sigm(xr[H + j] + p[H + j]);
               T hn = p[2 * H + j] + b_hn[j];
-              T nn = std::tanh(xr[2 * H + j] + r * hn);
+              T nn = tanh_(xr[2 * H + j] + r * hn);
               ho[j] = nn + z * (hp[j] - nn);
               rg[j] = r, zg[j] = z, ng[j] = nn, hng[j] = hn;
             }
@@ -231,8 +238,9 @@ void scan_backward_kernel(const KernelArgs& args) {
             const T *gi = g + 2 * sec + n * H, *gf = g + 3 * sec + n * H,
                     *g_g = g + 4 * sec + n * H, *go = g + 5 * sec + n * H;
             T* dcn = dc.data() + n * H;
+#pragma omp simd
             for (int64_t j = 0; j < H; ++j) {
-              T i = ig[j], f = fg[j], gt = gg[j], o = og[j], tc = std::tanh(c[j]);
+              T i = ig[j], f = fg[j], gt = gg[j], o = og[j], tc = tanh_(c[j]);
               T dcj = dcn[j] + d[j] * o * (1 - tc * tc);
               T d_o = d[j] * tc + go[j];
               T di = dcj * gt + gi[j], df = dcj * cp[j] + gf[j], dg = dcj * i + g_g[j];
@@ -252,6 +260,7 @@ void scan_backward_kernel(const KernelArgs& args) {
                     *ghn = g + 4 * sec + n * H;
             const T* hp = hprev + n * H;
             T* dhn = dhh + n * GH;
+#pragma omp simd
             for (int64_t j = 0; j < H; ++j) {
               T r = rg[j], z = zg[j], nn = ng[j];
               T dnpre = (d[j] * (1 - z) + gn2[j]) * (1 - nn * nn);
