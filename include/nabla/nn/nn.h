@@ -7,4 +7,5 @@
 #include "nabla/nn/module.h"
 #include "nabla/nn/norm.h"
 #include "nabla/nn/recurrent.h"
+#include "nabla/nn/sampling.h"
 #include "nabla/nn/transformer.h"
