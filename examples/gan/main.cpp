@@ -6,7 +6,7 @@
 //    train::GanTrainer: Adam(2e-4, beta1 0.5) for both, one-sided label smoothing 0.9. After
 //    each epoch it writes a sample grid, one row per class, to <out-dir>/gan_epoch_<N>.png.
 // 3. Generates --eval-per-class images per class and prints how often the classifier puts them
-//    in the class they were conditioned on.
+//    in the class they were conditioned on (after each epoch, and per class at the end).
 //   gan [--epochs N] [--train-limit N] [--batch-size N] [--latent N] [--width N] [--lr X]
 //       [--classifier FILE] [--classifier-epochs N] [--classifier-limit N]
 //       [--eval-per-class N] [--test-limit N] [--out-dir DIR] [--data DIR] [--seed N]
@@ -127,6 +127,7 @@ void train_classifier(nn::Sequential& net, const Args& args,
       ++steps;
     }
     std::printf("classifier epoch %d: train loss %.4f\n", epoch, loss_sum / double(steps));
+    std::fflush(stdout);
   }
 }
 
@@ -153,6 +154,7 @@ int main(int argc, char** argv) try {
               accuracy(classifier, test_set.inputs().slice(0, 0, n_test),
                        test_set.targets().slice(0, 0, n_test)),
               static_cast<long long>(n_test));
+  std::fflush(stdout);
 
   // 2. The GAN, on images scaled to [-1, 1] (the generator's Tanh range).
   auto gan_data = first(train_set, args.train_limit);
@@ -181,60 +183,67 @@ int main(int argc, char** argv) try {
   nb::Tensor grid_z = nb::concat(std::vector<nb::Tensor>(classes, gan.sample_latent(10)), 0);
   nb::Tensor grid_labels =
       nb::arange(classes).reshape({classes, 1}).expand({classes, 10}).reshape({-1});
+  // The fraction of eval_per_class generated images per class that the classifier assigns to
+  // the class they were generated for.
+  nb::Tensor eval_labels = nb::arange(classes)
+                               .reshape({classes, 1})
+                               .expand({classes, args.eval_per_class})
+                               .reshape({-1});
+  auto agreement = [&] {
+    nb::Tensor images = (gan.generate(gan.sample_latent(eval_labels.size(0)), eval_labels) + 1) / 2;
+    nb::NoGradGuard off;
+    classifier.eval();
+    auto pred = nb::argmax(classifier.forward(images), 1).to_vector<int64_t>();
+    auto truth = eval_labels.to_vector<int64_t>();
+    std::vector<double> right(classes, 0);
+    for (std::size_t i = 0; i < pred.size(); ++i)
+      right[std::size_t(truth[i])] += pred[i] == truth[i] ? 1.0 / double(args.eval_per_class) : 0.0;
+    return right;
+  };
   bool finite = true;
   std::string last_grid;
-  gan.fit(loader,
-          {.epochs = args.epochs,
-           .on_step =
-               [&](int64_t step, const nb::train::GanStepStats& s) {
-                 finite = finite && std::isfinite(s.d_loss) && std::isfinite(s.g_loss);
-                 if (step % 200 == 0)
-                   std::printf("  step %lld  loss D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f / %.3f\n",
+  gan.fit(loader, {.epochs = args.epochs,
+                   .on_step =
+                       [&](int64_t step, const nb::train::GanStepStats& s) {
+                         finite = finite && std::isfinite(s.d_loss) && std::isfinite(s.g_loss);
+                         if (step % 200 == 0)
+                           std::printf(
+                               "  step %lld  loss D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f / %.3f\n",
                                static_cast<long long>(step), s.d_loss, s.g_loss, s.d_real, s.d_fake,
                                s.d_fake_g);
-               },
-           .on_epoch_end =
-               [&](const nb::train::GanEpochStats& e) {
-                 finite = finite && std::isfinite(e.d_loss) && std::isfinite(e.g_loss);
-                 last_grid = (std::filesystem::path(args.out_dir) /
-                              ("gan_epoch_" + std::to_string(e.epoch) + ".png"))
-                                 .string();
-                 nb::io::save_image_grid((gan.generate(grid_z, grid_labels) + 1) / 2, last_grid,
-                                         {.columns = 10});
-                 std::printf(
-                     "epoch %d: loss D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f  %.1f s  -> %s\n",
-                     e.epoch, e.d_loss, e.g_loss, e.d_real, e.d_fake, e.seconds, last_grid.c_str());
-                 std::fflush(stdout);
-               }});
+                       },
+                   .on_epoch_end =
+                       [&](const nb::train::GanEpochStats& e) {
+                         finite = finite && std::isfinite(e.d_loss) && std::isfinite(e.g_loss);
+                         last_grid = (std::filesystem::path(args.out_dir) /
+                                      ("gan_epoch_" + std::to_string(e.epoch) + ".png"))
+                                         .string();
+                         nb::io::save_image_grid((gan.generate(grid_z, grid_labels) + 1) / 2,
+                                                 last_grid, {.columns = 10});
+                         double agree = 0;
+                         for (double a : agreement()) agree += a / double(classes);
+                         std::printf(
+                             "epoch %d: loss D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f  %.1f s  "
+                             "agreement %.3f  -> %s\n",
+                             e.epoch, e.d_loss, e.g_loss, e.d_real, e.d_fake, e.seconds, agree,
+                             last_grid.c_str());
+                         std::fflush(stdout);
+                       }});
   std::printf("losses finite: %s\n", finite ? "yes" : "no");
   if (!last_grid.empty())
     std::printf("sample grid written: %s\n",
                 std::filesystem::exists(last_grid) ? last_grid.c_str() : "MISSING");
 
   // 3. Does the classifier see the class the generator was asked for?
-  nb::Tensor labels = nb::arange(classes)
-                          .reshape({classes, 1})
-                          .expand({classes, args.eval_per_class})
-                          .reshape({-1});
-  nb::Tensor images = (gan.generate(gan.sample_latent(labels.size(0)), labels) + 1) / 2;
-  std::vector<int64_t> right(classes, 0);
-  {
-    nb::NoGradGuard off;
-    classifier.eval();
-    auto pred = nb::argmax(classifier.forward(images), 1).to_vector<int64_t>();
-    auto truth = labels.to_vector<int64_t>();
-    for (std::size_t i = 0; i < pred.size(); ++i)
-      right[std::size_t(truth[i])] += pred[i] == truth[i];
-  }
-  int64_t total = 0;
+  std::vector<double> per_class = agreement();
+  double total = 0;
   for (int64_t c = 0; c < classes; ++c) {
-    total += right[std::size_t(c)];
+    total += per_class[std::size_t(c)] / double(classes);
     std::printf("  %-12s %.2f\n",
                 std::string(nb::data::FashionMNIST::kClasses[std::size_t(c)]).c_str(),
-                double(right[std::size_t(c)]) / double(args.eval_per_class));
+                per_class[std::size_t(c)]);
   }
-  std::printf("classifier agrees with conditioning class: %.2f\n",
-              double(total) / double(labels.size(0)));
+  std::printf("classifier agrees with conditioning class: %.2f\n", total);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";
