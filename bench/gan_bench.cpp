@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <nabla/nabla.h>
+#include <nabla/train/gan.h>
 
 namespace nb = nabla;
 namespace nn = nabla::nn;

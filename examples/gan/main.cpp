@@ -11,6 +11,7 @@
 //       [--classifier FILE] [--classifier-epochs N] [--classifier-limit N]
 //       [--eval-per-class N] [--test-limit N] [--out-dir DIR] [--data DIR] [--seed N]
 #include <nabla/nabla.h>
+#include <nabla/train/gan.h>
 
 #include <cmath>
 #include <cstdio>

@@ -2,6 +2,7 @@
 // statistics and typed errors.
 #include <gtest/gtest.h>
 #include <nabla/nabla.h>
+#include <nabla/nn/gan.h>
 
 #include <cmath>
 

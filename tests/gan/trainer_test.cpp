@@ -2,6 +2,7 @@
 // learning a toy distribution, fit() and typed errors.
 #include <gtest/gtest.h>
 #include <nabla/nabla.h>
+#include <nabla/train/gan.h>
 
 #include <cmath>
 
