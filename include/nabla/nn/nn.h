@@ -1,6 +1,7 @@
 // The nn namespace: modules, layers, losses, initialisers.
 #pragma once
 #include "nabla/nn/containers.h"
+#include "nabla/nn/gan.h"
 #include "nabla/nn/init.h"
 #include "nabla/nn/layers.h"
 #include "nabla/nn/loss.h"
