@@ -40,8 +40,9 @@ struct PCA {
   // Back to data space: z components + mean, (N, d).
   Tensor inverse_transform(const Tensor& z) const;
 };
-// Fits the top-k principal components of the rows of x (N, d), N >= 2, 1 <= k <= d. The
-// covariance is formed in float64 (from float32 data too); the result has x's dtype. Each
+// Fits the top-k principal components of the rows of x (N, d), N >= 2, 1 <= k <= d. The data
+// are centred in float64, their covariance is multiplied out in x's dtype and decomposed in
+// float64 (eigh); the result has x's dtype. Each
 // component's sign makes its largest-magnitude entry positive, so fits are reproducible.
 // Throws ShapeError for a non-matrix x, ValueError for k out of range or N < 2.
 PCA pca(const Tensor& x, int64_t k);

@@ -15,10 +15,13 @@
 namespace nabla::cpu {
 namespace {
 
-// v (n x n, row-major) holds the symmetric matrix on entry and the orthogonal transform to
-// tridiagonal form on exit; d gets the diagonal, e the subdiagonal in e[1..n-1].
+// v (n x n, column-major) holds the symmetric matrix on entry and the orthogonal transform
+// to tridiagonal form on exit, so v read row-major is its transpose; d gets the diagonal, e
+// the subdiagonal in e[1..n-1].
 void tred2(int64_t n, double* v, double* d, double* e) {
-  auto V = [&](int64_t i, int64_t j) -> double& { return v[i * n + j]; };
+  // Column-major: the inner loops below run down columns (EISPACK is Fortran), which are
+  // then contiguous. The input is symmetric, so its layout is the same either way.
+  auto V = [&](int64_t i, int64_t j) -> double& { return v[j * n + i]; };
   for (int64_t j = 0; j < n; ++j) d[j] = V(n - 1, j);
   for (int64_t i = n - 1; i > 0; --i) {
     double scale = 0, h = 0;
@@ -178,7 +181,7 @@ void eigh_kernel(const KernelArgs& args) {
   const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, n * n * n));
   parallel_for(batch, grain, [&](int64_t b0, int64_t b1) {
     const auto nn = std::size_t(n);
-    std::vector<double> v(nn * nn), vt(nn * nn), d(nn), e(nn);
+    std::vector<double> v(nn * nn), d(nn), e(nn);
     for (int64_t b = b0; b < b1; ++b) {
       int64_t off = 0, rest = b;  // strided offset of matrix b over the batch dims
       for (std::size_t k = nd - 2; k-- > 0;) {
@@ -196,17 +199,15 @@ void eigh_kernel(const KernelArgs& args) {
       T* o = op + b * n * (n + 1);
       bool ok = finite;
       if (ok) {
-        tred2(n, v.data(), d.data(), e.data());
-        for (int64_t i = 0; i < n; ++i)
-          for (int64_t j = 0; j < n; ++j) vt[std::size_t(j * n + i)] = v[std::size_t(i * n + j)];
-        ok = tql2(n, vt.data(), d.data(), e.data());
+        tred2(n, v.data(), d.data(), e.data());  // v is left holding the transform transposed
+        ok = tql2(n, v.data(), d.data(), e.data());
       }
       if (!ok) {
         std::fill(o, o + n * (n + 1), std::numeric_limits<T>::quiet_NaN());
         continue;
       }
       for (int64_t i = 0; i < n; ++i) {
-        for (int64_t j = 0; j < n; ++j) o[i * (n + 1) + j] = T(vt[std::size_t(j * n + i)]);
+        for (int64_t j = 0; j < n; ++j) o[i * (n + 1) + j] = T(v[std::size_t(j * n + i)]);
         o[i * (n + 1) + n] = T(d[std::size_t(i)]);
       }
     }
