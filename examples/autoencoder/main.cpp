@@ -105,7 +105,8 @@ int main(int argc, char** argv) try {
                                                              : nn::OutputActivation::sigmoid});
   nb::optim::Adam opt(ae.parameters(), {.lr = args.lr});
   nb::Generator shuffle(1);
-  double ae_mse = 0;
+  double ae_mse = mse_in_batches(ae, test);
+  std::printf("epoch 0 (untrained): test MSE %.5f\n", ae_mse);
   for (int epoch = 1; epoch <= args.epochs; ++epoch) {
     auto start = std::chrono::steady_clock::now();
     ae.train();
