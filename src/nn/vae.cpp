@@ -53,7 +53,6 @@ VAE::VAE(const std::vector<int64_t>& sizes, int64_t latent, VAEOptions options)
     dec.push_back(ReLU());
     dec.push_back(Linear(sizes[i], sizes[i - 1]));
   }
-  if (sizes.size() == 1) dec = Sequential(Linear(latent, sizes[0]));
   encoder_ = register_module("encoder", std::move(enc));
   mu_head_ = register_module("mu", Linear(sizes.back(), latent));
   logvar_head_ = register_module("logvar", Linear(sizes.back(), latent));

@@ -45,6 +45,12 @@ TEST(Autoencoder, ConvShapes) {
   nb::Tensor x = nb::rand({4, 1, 28, 28});
   EXPECT_EQ(ae.encode(x).shape(), (nb::Shape{4, 32, 7, 7}));
   EXPECT_EQ(ae(x).shape(), (nb::Shape{4, 1, 28, 28}));
+  nn::mse_loss(ae(x), x).backward();
+  for (auto& [name, p] : ae.named_parameters()) EXPECT_TRUE(p.grad().defined()) << name;
+  EXPECT_EQ(ae.named_parameters().size(), 8u);  // 2 convs, 2 transposed convs, with biases
+  // A VAE without hidden layers: heads on the input, one decoder layer.
+  nn::VAE flat({6}, 2);
+  EXPECT_EQ(flat.forward_all(nb::rand({3, 6})).decoded.shape(), (nb::Shape{3, 6}));
   nn::Autoencoder five =
       nn::conv_autoencoder({3, 8, 8, 4}, {.kernel_size = 5, .output = nn::OutputActivation::tanh});
   nb::Tensor y = five(nb::rand({2, 3, 16, 24}));

@@ -103,6 +103,7 @@ NABLA_OP_ROWS(Row{
                 {{{4, 40, 40}}}},
     .run = [](const std::vector<Tensor>& in) { return eigh_packed(in[0]); },
     .ref = [](const std::vector<Ref>& in) { return eigh_ref(in[0]); },
+    .second_order = true,
     .tol_scale = 10,
 });
 
