@@ -17,6 +17,7 @@
 #include "nabla/ops/compare.h"
 #include "nabla/ops/conv.h"
 #include "nabla/ops/creation.h"
+#include "nabla/ops/decomposition.h"
 #include "nabla/ops/index.h"
 #include "nabla/ops/join.h"
 #include "nabla/ops/linalg.h"

@@ -1,5 +1,6 @@
 // The data pipeline: datasets, loaders, transforms and readers (namespace nabla::data).
 #pragma once
+#include "nabla/data/corruption.h"
 #include "nabla/data/csv.h"
 #include "nabla/data/dataset.h"
 #include "nabla/data/idx.h"

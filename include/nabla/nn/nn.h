@@ -1,5 +1,6 @@
 // The nn namespace: modules, layers, losses, initialisers.
 #pragma once
+#include "nabla/nn/autoencoder.h"
 #include "nabla/nn/containers.h"
 #include "nabla/nn/gan.h"
 #include "nabla/nn/init.h"
