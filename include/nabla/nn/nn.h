@@ -6,3 +6,4 @@
 #include "nabla/nn/loss.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/norm.h"
+#include "nabla/nn/rbm.h"
