@@ -1,4 +1,4 @@
-// A Bernoulli RBM on binarised Fashion-MNIST: trains 784 -> 256 hidden units by CD-1 (or PCD)
+// A Bernoulli RBM on binarised Fashion-MNIST: trains 784 -> 512 hidden units by CD-1 (or PCD)
 // with SGD + momentum, prints the reconstruction error per epoch, then fits a logistic
 // regression (nn::Linear + cross-entropy) on the hidden probabilities and reports its test
 // accuracy. Writes the learned filters and test reconstructions as PNG grids.
