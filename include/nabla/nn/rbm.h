@@ -63,7 +63,7 @@ class RBM : public Module {
 
   // Exact log partition function by enumerating the 2^n_hidden hidden states (or, for
   // Bernoulli visibles, the 2^n_visible visible states when fewer): tiny models only
-  // (ValueError beyond 2^22 states). Gaussian visibles integrate v analytically.
+  // (ValueError beyond 2^20 states). Gaussian visibles integrate v analytically.
   double log_partition() const;
   // Exact log p(v) = -F(v) - log Z per row (N), float64.
   Tensor log_likelihood(const Tensor& v) const;
@@ -96,7 +96,7 @@ struct CDStats {
   double reconstruction_error = 0;  // of the batch, as RBM::reconstruction_error
 };
 
-// Computes CD-k / PCD gradients into an RBM's parameters' .grad (see the top of this file).
+// Computes CD-k / PCD gradients into an RBM's parameters' .grad (the RBM must outlive this).
 class ContrastiveDivergence {
  public:
   explicit ContrastiveDivergence(RBM& rbm, CDOptions options = {});
