@@ -8,6 +8,7 @@
 #include "nabla/nn/loss.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/norm.h"
+#include "nabla/nn/rbm.h"
 #include "nabla/nn/recurrent.h"
 #include "nabla/nn/sampling.h"
 #include "nabla/nn/transformer.h"
