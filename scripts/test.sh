@@ -24,7 +24,8 @@ rm -rf build-asan
 # of CI's time); reports still name functions (frame pointers are kept).
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -DNDEBUG" \
   -DNABLA_SANITIZE=ON -DNABLA_BUILD_BENCH=OFF
-cmake --build build-asan -j "$jobs" --target core_test op_table_test autograd_test compile_test io_test nn_test optim_test data_test train_test contract_test tools_test
+cmake --build build-asan -j "$jobs" --target core_test op_table_test autograd_test compile_test io_test nn_test optim_test data_test train_test contract_test tools_test \
+  rnn_test attention_test signal_test seqex_test rbm_test gan_test ae_test
 stamp "sanitizer build done"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest -j "$jobs" --output-on-failure -E "install_consumer|oplist|example_")
 stamp "sanitizer tests done"
