@@ -38,6 +38,7 @@ struct Operand {
 }  // namespace
 
 void run_group(const Plan& plan, int group, std::vector<Tensor>& value) {
+  if (run_program(plan, group, value)) return;
   const Graph& g = plan.graph;
   const FusedGroup& grp = plan.groups[std::size_t(group)];
   const GraphNode& root = g.nodes[std::size_t(grp.members.back())];

@@ -50,8 +50,10 @@ void plan_fusion(Plan& plan) {
       continue;
     }
     std::sort(members.begin(), members.end());  // node ids are topological
-    plan.groups.push_back({std::move(members)});
+    plan.groups.push_back({std::move(members), nullptr});
   }
+  for (std::size_t k = 0; k < plan.groups.size(); ++k)
+    plan.groups[k].program = compile_program(plan, int(k));
   // Members run when their root does: their reads count as the root's.
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     int grp = group_of[i];
