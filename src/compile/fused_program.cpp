@@ -149,15 +149,44 @@ void gather(const Source& s, int64_t begin, int64_t n, T* dst) {
   }
 }
 
+// A copy of a source whose innermost stride is neither 0 nor 1 (a transposed gradient, say),
+// made once per call in 32x32 tiles so that both its reads and its writes stay in cache; read
+// element by element in the loop's order, every read would miss.
 template <class T>
-void run_chunks(const FusedProgram& prog, const std::vector<Source>& src, T* out, int64_t total) {
+void copy_tiled(const Node& n, T* dst) {
+  const int nd = int(n.shape.size());
+  const int64_t rows = nd >= 2 ? n.shape[std::size_t(nd - 2)] : 1, cols = n.shape.back();
+  const int64_t rs = nd >= 2 ? n.strides[std::size_t(nd - 2)] : 0, cs = n.strides.back();
+  const int64_t batches = numel_of(n.shape) / std::max<int64_t>(1, rows * cols);
+  const T* src = n.ptr<T>();
+  constexpr int64_t kTile = 32;
+  for (int64_t b = 0; b < batches; ++b) {
+    int64_t off = 0, rem = b;
+    for (int d = nd - 3; d >= 0; --d) {
+      off += (rem % n.shape[std::size_t(d)]) * n.strides[std::size_t(d)];
+      rem /= n.shape[std::size_t(d)];
+    }
+    const T* s = src + off;
+    T* o = dst + b * rows * cols;
+    for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+        const int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+        for (int64_t c = c0; c < c1; ++c)
+          for (int64_t r = r0; r < r1; ++r) o[r * cols + c] = s[r * rs + c * cs];
+      }
+  }
+}
+
+template <class T>
+void run_chunks(const FusedProgram& prog, const std::vector<Source>& src,
+                const std::vector<T*>& outs, int64_t total) {
   const int64_t chunks = (total + kChunk - 1) / kChunk;
   const int n_src = int(src.size());
   cpu::parallel_for(
       chunks, std::max<int64_t>(1, cpu::kGrain / kChunk), [&](int64_t c0, int64_t c1) {
         // Scratch registers, then one buffer per non-contiguous source.
         std::vector<T> buf(std::size_t(prog.num_regs) * kChunk);
-        std::vector<const T*> reg(std::size_t(prog.num_regs) + 1);
+        std::vector<const T*> reg(std::size_t(prog.num_regs) + outs.size());
         for (int r = n_src; r < prog.num_regs; ++r)
           reg[std::size_t(r)] = &buf[std::size_t(r) * kChunk];
         for (int s = 0; s < n_src; ++s)
@@ -178,7 +207,8 @@ void run_chunks(const FusedProgram& prog, const std::vector<Source>& src, T* out
               reg[std::size_t(s)] = own;
             }
           }
-          reg[std::size_t(prog.num_regs)] = out + begin;
+          for (std::size_t j = 0; j < outs.size(); ++j)
+            reg[std::size_t(prog.num_regs) + j] = outs[j] + begin;
           for (const FusedProgram::Instr& in : prog.code)
             run_instr<T>(in.code, const_cast<T*>(reg[in.dst]), reg[in.a], reg[in.b], n);
         }
@@ -204,6 +234,13 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
         prog->sources.push_back(in);
       }
   const int n_src = int(prog->sources.size());
+  // Output slots get provisional ids from 255 down (the root 255), renumbered at the end.
+  const int n_out = 1 + int(grp.escaping.size());
+  auto out_slot = [&](int member) -> int {
+    if (member == grp.members.back()) return 255;
+    auto it = std::find(grp.escaping.begin(), grp.escaping.end(), member);
+    return it == grp.escaping.end() ? -1 : 255 - 1 - int(it - grp.escaping.begin());
+  };
   // Scratch registers by liveness: a member's register is free after its (single) reader;
   // a destination is taken before its operands are freed so that registers never alias.
   std::vector<int> free_regs;
@@ -217,24 +254,34 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
     if (int(n.inputs.size()) != (is_binary ? 2 : 1)) return nullptr;
     ins.a = uint8_t(reg_of[std::size_t(n.inputs[0])]);
     ins.b = uint8_t(is_binary ? reg_of[std::size_t(n.inputs[1])] : ins.a);
-    int dst;
-    if (k + 1 == grp.members.size()) {
-      dst = -1;  // the output, set below
+    int dst = out_slot(grp.members[k]);
+    if (dst >= 0) {
+      // an output
     } else if (!free_regs.empty()) {
       dst = free_regs.back();
       free_regs.pop_back();
     } else {
       dst = next++;
     }
-    if (next > 250) return nullptr;
+    if (next + n_out > 255) return nullptr;
     for (int in : n.inputs)
-      if (plan.group_of[std::size_t(in)] == group) free_regs.push_back(reg_of[std::size_t(in)]);
+      if (plan.group_of[std::size_t(in)] == group && out_slot(in) < 0)
+        free_regs.push_back(reg_of[std::size_t(in)]);
     reg_of[std::size_t(grp.members[k])] = dst;
-    ins.dst = uint8_t(std::max(dst, 0));
+    ins.dst = uint8_t(dst);
     prog->code.push_back(ins);
   }
   prog->num_regs = next;
-  prog->code.back().dst = uint8_t(next);  // the output's slot follows the registers
+  // Output slots follow the registers: 255 - j becomes num_regs + j.
+  const int first_out = 255 - n_out + 1;
+  auto renumber = [&](uint8_t& r) {
+    if (r >= first_out) r = uint8_t(next + (255 - r));
+  };
+  for (FusedProgram::Instr& in : prog->code) {
+    renumber(in.dst);
+    renumber(in.a);
+    renumber(in.b);
+  }
   return prog;
 }
 
@@ -245,8 +292,22 @@ bool run_program(const Plan& plan, int group, std::vector<Tensor>& value) {
   const GraphNode& root = plan.graph.nodes[std::size_t(grp.members.back())];
   const Shape& shape = root.shape;
   std::vector<Source> src(prog.sources.size());
+  std::vector<Tensor> copies;  // tiled copies of sources with a strided inner dim
+  copies.reserve(src.size());
   for (std::size_t s = 0; s < src.size(); ++s) {
-    const Tensor& t = value[std::size_t(prog.sources[s])];
+    const Tensor* tp = &value[std::size_t(prog.sources[s])];
+    if (tp->is_concrete() && tp->dtype() == prog.dtype && tp->numel() > 1 &&
+        tp->device().type == DeviceType::cpu && tp->node()->strides.back() > 1 &&
+        !(tp->requires_grad() && grad_mode_enabled())) {
+      Tensor c = make_empty(tp->shape(), tp->dtype());
+      if (prog.dtype == float32)
+        copy_tiled<float>(*tp->node(), c.node()->ptr<float>());
+      else
+        copy_tiled<double>(*tp->node(), c.node()->ptr<double>());
+      copies.push_back(c);
+      tp = &copies.back();
+    }
+    const Tensor& t = *tp;
     if (!t.is_concrete() || t.device().type != DeviceType::cpu || t.dtype() != prog.dtype ||
         (t.requires_grad() && grad_mode_enabled()) || t.ndim() > int64_t(shape.size()))
       return false;
@@ -267,13 +328,21 @@ bool run_program(const Plan& plan, int group, std::vector<Tensor>& value) {
       so.strides[d] = (d < off || n.shape[d - off] == 1) ? 0 : n.strides[d - off];
     }
   }
-  Tensor out = make_empty(shape, root.dtype);
+  std::vector<int> out_nodes{grp.members.back()};
+  out_nodes.insert(out_nodes.end(), grp.escaping.begin(), grp.escaping.end());
+  std::vector<Tensor> outs;
+  for (std::size_t j = 0; j < out_nodes.size(); ++j) outs.push_back(make_empty(shape, root.dtype));
   const int64_t total = numel_of(shape);
+  auto run = [&]<class T>() {
+    std::vector<T*> ptrs;
+    for (const Tensor& o : outs) ptrs.push_back(o.node()->ptr<T>());
+    run_chunks<T>(prog, src, ptrs, total);
+  };
   if (prog.dtype == float32)
-    run_chunks<float>(prog, src, out.node()->ptr<float>(), total);
+    run.template operator()<float>();
   else
-    run_chunks<double>(prog, src, out.node()->ptr<double>(), total);
-  value[std::size_t(grp.members.back())] = out;
+    run.template operator()<double>();
+  for (std::size_t j = 0; j < out_nodes.size(); ++j) value[std::size_t(out_nodes[j])] = outs[j];
   return true;
 }
 

@@ -55,11 +55,12 @@ int eliminate_dead_code(Graph& g);
 int eliminate_common_subexpressions(Graph& g);
 int fold_constants(Graph& g);
 int simplify(Graph& g);
+int transpose_matmuls(Graph& g);
 void optimize(Graph& g, const CompileOptions& options);
 
 // A fused group as a register-machine program (fused_program.cpp): registers 0..sources-1 hold
-// the group's outside inputs, the others the members' values; the last instruction writes the
-// output (register num_regs).
+// the group's outside inputs, the others the members' values; register num_regs is the root's
+// output, num_regs + 1 + j the group's j-th escaping member's.
 struct FusedProgram {
   struct Instr {
     uint8_t code, dst, a, b;
@@ -73,7 +74,8 @@ struct FusedProgram {
 // A tree of elementwise ops run as one loop (passes/fuse_elementwise.cpp): the members'
 // intermediate values live in cache-sized chunks instead of whole tensors.
 struct FusedGroup {
-  std::vector<int> members;  // topological; the last one (the root) gives the result
+  std::vector<int> members;   // topological; the last one (the root) gives the result
+  std::vector<int> escaping;  // members other than the root that are graph outputs
   std::shared_ptr<const FusedProgram> program;  // null: some op has no instruction
 };
 

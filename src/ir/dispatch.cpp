@@ -1,7 +1,7 @@
 // The dispatch path of every op: infer, then record (symbolic) or run (eager), then note
 // the node for autograd when an input requires a gradient.
-#include "ir/node.h"
 #include "ir/concrete_reads.h"
+#include "ir/node.h"
 #include "ir/op.h"
 
 namespace nabla {

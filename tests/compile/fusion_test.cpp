@@ -164,3 +164,27 @@ TEST(Memory, CompiledPeakIsBelowEager) {
   EXPECT_LE(unfused_peak, 3 * tensor_bytes);
   EXPECT_LT(fused_peak, tensor_bytes + tensor_bytes / 4);  // the result and scratch blocks
 }
+
+// A member that is also an output of the graph (Adam's new moment, read by the new parameter)
+// stays in the group and is written out by the same loop.
+TEST(FusedProgram, MembersThatAreOutputsAreWrittenByTheSameLoop) {
+  auto P = nb::placeholder("p", {kN}), G = nb::placeholder("g", {kN});
+  auto M = nb::placeholder("m", {kN}), V = nb::placeholder("v", {kN});
+  auto m = M * 0.9f + G * 0.1f;
+  auto v = V * 0.999f + G * G * 0.001f;
+  auto p = P - 0.01f * m / (nb::sqrt(v) + 1e-8f);
+  cd::Graph g = cd::build_graph({p, m, v}, {P, G, M, V});
+  auto plan = cd::make_plan(g);
+  ASSERT_EQ(plan->groups.size(), 1u) << cd::describe(g);
+  EXPECT_EQ(plan->groups[0].escaping.size(), 2u);
+  ASSERT_NE(plan->groups[0].program, nullptr);
+  std::vector<nb::Tensor> in{nb::randn({kN}), nb::randn({kN}), nb::randn({kN}), nb::rand({kN})};
+  expect_identical(g, in);
+  // The block path (an op without an instruction) runs such groups op by op.
+  auto q = nb::sin(P) + m;
+  cd::Graph h = cd::build_graph({q, m}, {P, G, M, V});
+  auto plan_h = cd::make_plan(h);
+  ASSERT_EQ(plan_h->groups.size(), 1u);
+  EXPECT_EQ(plan_h->groups[0].program, nullptr);
+  expect_identical(h, in);
+}
