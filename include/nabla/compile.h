@@ -78,6 +78,14 @@ class Function {
   std::size_t num_ops() const;
   // Graphviz DOT text of the compiled graph.
   std::string to_dot() const;
+  // The ahead-of-time memory plan (static shapes): the bytes of the one arena a call allocates
+  // for the values that die inside it, next to the bytes those values take when each has its
+  // own allocation (naive). Both 0 when a shape is dynamic.
+  struct MemoryReport {
+    std::size_t arena_bytes = 0;
+    std::size_t naive_bytes = 0;
+  };
+  MemoryReport memory_report() const;
 
   bool defined() const { return plan_ != nullptr; }
   const std::shared_ptr<const compile_detail::Plan>& plan() const { return plan_; }

@@ -201,6 +201,7 @@ std::shared_ptr<const Plan> make_plan(Graph graph, bool fuse) {
   plan->graph = std::move(graph);
   plan->group_of.assign(plan->graph.nodes.size(), -1);
   if (fuse) plan_fusion(*plan);
+  plan_memory(*plan);
   return plan;
 }
 

@@ -86,6 +86,12 @@ struct Plan {
   std::vector<int> random_order;  // random op nodes, in the order their streams are drawn
   std::vector<FusedGroup> groups;
   std::vector<int> group_of;  // per node: its group (-1: none)
+  // Memory plan (passes/plan_memory.cpp): per node, its byte offset in the call's arena (-1: it
+  // allocates its own, or aliases another value); the arena's size; and the bytes of all values
+  // that die inside a call, as op-by-op execution allocates them.
+  std::vector<int64_t> arena_offset;
+  std::size_t arena_bytes = 0;
+  std::size_t naive_bytes = 0;
 };
 
 std::shared_ptr<const Plan> make_plan(Graph graph, bool fuse = true);
@@ -97,6 +103,8 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
 // Runs the group's program over its inputs in `value` when their devices, dtypes and layouts
 // allow (any strides and broadcasts do), setting value[root]; false: not run.
 bool run_program(const Plan& plan, int group, std::vector<Tensor>& value);
+// Liveness and buffer reuse: fills the plan's arena offsets (static shapes only).
+void plan_memory(Plan& plan);
 // Runs a group at its root: as a program, else block by block when its inputs allow (CPU,
 // contiguous or one-element inputs, no autograd recording), else op by op. Sets value[root].
 void run_group(const Plan& plan, int group, std::vector<Tensor>& value);
