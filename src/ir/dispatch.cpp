@@ -75,7 +75,8 @@ Tensor apply(const OpDef& op, std::span<const Tensor> inputs, Attrs attrs) {
     return Tensor(std::move(out));
   }
 
-  if (t_concrete_reads)
+  // A view computes nothing (a captured view is read afresh at each call): not noted.
+  if (t_concrete_reads && !op.has(kView))
     for (const Tensor& t : inputs)
       t_concrete_reads->emplace_back(t.node()->storage, t.node()->storage->version.load());
   Device device = inputs.empty() ? kCPU : inputs[0].node()->device;

@@ -140,3 +140,15 @@ TEST(Jit, CapturedWeightsOnTracedValuesNeedNoRetrace) {
   expect_close(f(x), x * w);
   EXPECT_EQ(f.traces(), 1u);
 }
+
+// A view of a weight (Linear's `weight.t()`) is read afresh at each call: updating the weight
+// needs no retrace, and the result follows it.
+TEST(Jit, ViewsOfCapturedWeightsNeedNoRetrace) {
+  nb::Tensor w = nb::randn({3, 4});
+  auto f = nb::jit([&w](const nb::Tensor& x) { return nb::matmul(x, w.t()); });
+  nb::Tensor x = nb::randn({2, 4});
+  expect_close(f(x), nb::matmul(x, w.t()), 1e-5);
+  w.mul_(nb::full({3, 4}, 2.0f));
+  expect_close(f(x), nb::matmul(x, w.t()), 1e-5);
+  EXPECT_EQ(f.traces(), 1u);
+}

@@ -2,10 +2,9 @@
 // compute and that die inside a call (not outputs, not views of outputs) get an offset in one
 // arena whose size is known at compile time. Liveness: a buffer is live from the node that
 // writes it to the last node that reads it or any view of it (fused members count as their
-// root); once dead, its bytes are reused by later values (best fit over a free list, blocks
-// merged when adjacent). The executor then allocates one block per call instead of one per node.
+// root); buffers whose lifetimes do not overlap share bytes (placed greedily, largest first).
+// The executor then allocates one block per call instead of one per node.
 #include <algorithm>
-#include <map>
 
 #include "compile/graph.h"
 #include "ir/node.h"
@@ -20,54 +19,6 @@ std::size_t aligned(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; 
 bool aliases_input(const GraphNode& n) {
   return n.kind == NodeKind::op && (n.op->has(kView) || n.op->name == "reshape");
 }
-
-// Offsets of free blocks -> sizes; allocation takes the smallest block that fits, else grows.
-class FreeList {
- public:
-  std::size_t take(std::size_t bytes) {
-    auto best = blocks_.end();
-    for (auto it = blocks_.begin(); it != blocks_.end(); ++it)
-      if (it->second >= bytes && (best == blocks_.end() || it->second < best->second)) best = it;
-    if (best == blocks_.end()) {
-      // Grow the arena, starting inside a free block at its end if there is one.
-      if (!blocks_.empty() &&
-          std::prev(blocks_.end())->first + std::prev(blocks_.end())->second == size_) {
-        auto last = std::prev(blocks_.end());
-        std::size_t at = last->first;
-        blocks_.erase(last);
-        size_ = at + bytes;
-        return at;
-      }
-      std::size_t at = size_;
-      size_ += bytes;
-      return at;
-    }
-    std::size_t at = best->first, rest = best->second - bytes;
-    blocks_.erase(best);
-    if (rest > 0) blocks_.emplace(at + bytes, rest);
-    return at;
-  }
-  void give(std::size_t at, std::size_t bytes) {
-    auto it = blocks_.emplace(at, bytes).first;
-    auto next = std::next(it);
-    if (next != blocks_.end() && it->first + it->second == next->first) {
-      it->second += next->second;
-      blocks_.erase(next);
-    }
-    if (it != blocks_.begin()) {
-      auto prev = std::prev(it);
-      if (prev->first + prev->second == it->first) {
-        prev->second += it->second;
-        blocks_.erase(it);
-      }
-    }
-  }
-  std::size_t size() const { return size_; }
-
- private:
-  std::map<std::size_t, std::size_t> blocks_;
-  std::size_t size_ = 0;
-};
 
 }  // namespace
 
@@ -106,23 +57,43 @@ void plan_memory(Plan& plan) {
     end[std::size_t(b)] = std::max({end[std::size_t(b)], plan.last_use[i], int(i)});
     if (is_output[i]) plannable[std::size_t(b)] = 0;
   }
-  std::vector<std::vector<int>> dies_after(n);
+  // Greedy by size (as TFLite's arena planner): the largest buffers are placed first, each at
+  // the lowest offset where it overlaps no placed buffer whose lifetime overlaps its own. Large
+  // buffers then pack tightly and small ones fill the gaps (first-fit in run order fragments).
+  struct Buffer {
+    int node;
+    int first, last;  // written at `first`, last read at `last`
+    std::size_t bytes;
+  };
+  std::vector<Buffer> buffers;
   for (std::size_t i = 0; i < n; ++i)
-    if (plannable[i]) dies_after[std::size_t(end[i])].push_back(int(i));
-  FreeList arena;
-  for (std::size_t i = 0; i < n; ++i) {
     if (plannable[i]) {
       const GraphNode& node = g.nodes[i];
-      const std::size_t bytes = std::size_t(numel_of(node.shape)) * itemsize(node.dtype);
-      plan.arena_offset[i] = int64_t(arena.take(aligned(bytes)));
+      buffers.push_back({int(i), int(i), end[i],
+                         aligned(std::size_t(numel_of(node.shape)) * itemsize(node.dtype))});
     }
-    for (int b : dies_after[i]) {
-      const GraphNode& node = g.nodes[std::size_t(b)];
-      const std::size_t bytes = std::size_t(numel_of(node.shape)) * itemsize(node.dtype);
-      arena.give(std::size_t(plan.arena_offset[std::size_t(b)]), aligned(bytes));
+  std::stable_sort(buffers.begin(), buffers.end(),
+                   [](const Buffer& a, const Buffer& b) { return a.bytes > b.bytes; });
+  std::vector<std::pair<std::size_t, std::size_t>> taken;  // [begin, end) of conflicting buffers
+  for (std::size_t k = 0; k < buffers.size(); ++k) {
+    const Buffer& b = buffers[k];
+    taken.clear();
+    for (std::size_t j = 0; j < k; ++j) {
+      const Buffer& o = buffers[j];
+      if (o.first <= b.last && b.first <= o.last) {
+        const auto at = std::size_t(plan.arena_offset[std::size_t(o.node)]);
+        taken.emplace_back(at, at + o.bytes);
+      }
     }
+    std::sort(taken.begin(), taken.end());
+    std::size_t at = 0;
+    for (const auto& [lo, hi] : taken) {
+      if (lo >= at + b.bytes) break;  // fits in the gap before this one
+      at = std::max(at, hi);
+    }
+    plan.arena_offset[std::size_t(b.node)] = int64_t(at);
+    plan.arena_bytes = std::max(plan.arena_bytes, at + b.bytes);
   }
-  plan.arena_bytes = arena.size();
 }
 
 }  // namespace nabla::compile_detail
