@@ -1,8 +1,11 @@
-// Compiled Functions next to the same work in eager mode: an elementwise chain (no fusion yet, so
-// the compiled plan runs the same kernels) and an MLP training step (forward, backward, SGD),
-// where the compiled plan replays the symbolic gradient graph without recording autograd.
+// Compiled Functions next to the same work in eager mode: elementwise chains (fused into one
+// loop when compiled), MLP training steps (forward, backward, SGD or Adam), where the compiled
+// plan replays the symbolic gradient graph without recording autograd, and the CNN step's compile
+// time, peak memory and ahead-of-time memory plan (arena vs naive bytes).
 #include <benchmark/benchmark.h>
 #include <nabla/nabla.h>
+
+#include <cmath>
 
 namespace nb = nabla;
 
@@ -80,9 +83,10 @@ struct CnnWeights {
   std::vector<nb::Tensor> all() const { return {c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b}; }
 };
 CnnWeights cnn_weights() {
-  return {nb::randn({32, 1, 5, 5}) * 0.1, nb::zeros({32}), nb::randn({64, 32, 5, 5}) * 0.03,
-          nb::zeros({64}), nb::randn({3136, 1024}) * 0.02, nb::zeros({1024}),
-          nb::randn({1024, 10}) * 0.03, nb::zeros({10})};
+  return {nb::randn({32, 1, 5, 5}) * 0.1,   nb::zeros({32}),
+          nb::randn({64, 32, 5, 5}) * 0.03, nb::zeros({64}),
+          nb::randn({3136, 1024}) * 0.02,   nb::zeros({1024}),
+          nb::randn({1024, 10}) * 0.03,     nb::zeros({10})};
 }
 nb::Tensor cnn_loss(const nb::Tensor& x, const nb::Tensor& y, const CnnWeights& w) {
   auto h = nb::max_pool2d(nb::relu(nb::conv2d(x, w.c1w, w.c1b, {.padding = {2, 2}})), {2, 2});
@@ -94,7 +98,8 @@ CnnWeights as_placeholders(const CnnWeights& w) {
   const char* names[] = {"c1w", "c1b", "c2w", "c2b", "f1w", "f1b", "f2w", "f2b"};
   std::vector<nb::Tensor> p;
   const auto all = w.all();
-  for (std::size_t i = 0; i < all.size(); ++i) p.push_back(nb::placeholder(names[i], all[i].shape()));
+  for (std::size_t i = 0; i < all.size(); ++i)
+    p.push_back(nb::placeholder(names[i], all[i].shape()));
   return {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
 }
 }  // namespace
@@ -155,6 +160,10 @@ static void BM_CnnStepPeakMemory(benchmark::State& state) {
     peak = double(nb::memory_stats().peak_bytes - base);
   }
   state.counters["peak_MiB"] = peak / (1 << 20);
+  if (compiled) {  // the ahead-of-time plan: one arena for the values that die inside a call
+    state.counters["arena_MiB"] = double(step.memory_report().arena_bytes) / (1 << 20);
+    state.counters["naive_MiB"] = double(step.memory_report().naive_bytes) / (1 << 20);
+  }
 }
 BENCHMARK(BM_CnnStepPeakMemory)->Arg(0)->Arg(1)->ArgName("compiled")->Unit(benchmark::kMillisecond);
 
@@ -180,5 +189,99 @@ static void BM_GeluTanhCompiled(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0) * 4 * 2);
 }
 BENCHMARK(BM_GeluTanhCompiled)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
+
+namespace {
+// Issue 6's training step: MLP 784-256-128-10 on a batch of 64, cross-entropy, Adam. Eager runs
+// nn::Sequential + optim::Adam; compiled runs forward, symbolic gradients and Adam's update (new
+// parameters and moments as outputs) as one Function (tests/compile/training_step_test.cpp
+// checks that both reach the same parameters).
+constexpr double kAdamLr = 1e-3, kB1 = 0.9, kB2 = 0.999, kEps = 1e-8;
+
+nb::nn::Sequential adam_mlp() {
+  namespace nn = nb::nn;
+  return nn::Sequential(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128), nn::ReLU(),
+                        nn::Linear(128, 10));
+}
+
+nb::Function compile_adam_step(const std::vector<nb::Tensor>& params) {
+  auto X = nb::placeholder("x", {64, 784});
+  auto Y = nb::placeholder("y", {64}, nb::int64);
+  std::vector<nb::Tensor> P, M, V, inputs{X, Y};
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    P.push_back(nb::placeholder("p" + std::to_string(i), params[i].shape()));
+    M.push_back(nb::placeholder("m" + std::to_string(i), params[i].shape()));
+    V.push_back(nb::placeholder("v" + std::to_string(i), params[i].shape()));
+  }
+  auto step_size = nb::placeholder("step_size", {}), sqrt_bc2 = nb::placeholder("sqrt_bc2", {});
+  nb::Tensor h = X;
+  for (std::size_t l = 0; l < P.size(); l += 2) {
+    h = nb::matmul(h, P[l].t()) + P[l + 1];
+    if (l + 2 < P.size()) h = nb::relu(h);
+  }
+  nb::Tensor loss = nb::nn::cross_entropy(h, Y);
+  std::vector<nb::Tensor> g = nb::gradients(loss, P);
+  std::vector<nb::Tensor> outs{loss}, new_m, new_v;
+  for (std::size_t i = 0; i < P.size(); ++i) {
+    new_m.push_back(M[i] * float(kB1) + g[i] * float(1 - kB1));
+    new_v.push_back(V[i] * float(kB2) + g[i] * g[i] * float(1 - kB2));
+    outs.push_back(P[i] - step_size * new_m[i] / (nb::sqrt(new_v[i]) / sqrt_bc2 + float(kEps)));
+  }
+  outs.insert(outs.end(), new_m.begin(), new_m.end());
+  outs.insert(outs.end(), new_v.begin(), new_v.end());
+  for (const auto* group : {&P, &M, &V}) inputs.insert(inputs.end(), group->begin(), group->end());
+  inputs.push_back(step_size);
+  inputs.push_back(sqrt_bc2);
+  return nb::compile(outs, {.inputs = inputs});
+}
+}  // namespace
+
+static void BM_MlpAdamStepEager(benchmark::State& state) {
+  auto net = adam_mlp();
+  nb::optim::Adam opt(net.parameters(), {.lr = kAdamLr});
+  auto x = nb::randn({64, 784});
+  auto y = nb::randint(0, 10, {64}, nb::int64);
+  for (auto _ : state) {
+    nb::Tensor loss = nb::nn::cross_entropy(net.forward(x), y);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    benchmark::DoNotOptimize(loss);
+  }
+}
+BENCHMARK(BM_MlpAdamStepEager)->Unit(benchmark::kMicrosecond);
+
+static void BM_MlpAdamStepCompiled(benchmark::State& state) {
+  auto net = adam_mlp();
+  std::vector<nb::Tensor> params;
+  for (const nb::Tensor& p : net.parameters()) params.push_back(p.detach());
+  nb::Function step = compile_adam_step(params);
+  std::vector<nb::Tensor> m, v;
+  for (const auto& p : params) {
+    m.push_back(nb::zeros(p.shape()));
+    v.push_back(nb::zeros(p.shape()));
+  }
+  auto x = nb::randn({64, 784});
+  auto y = nb::randint(0, 10, {64}, nb::int64);
+  const std::size_t n = params.size();
+  int64_t t = 0;
+  std::vector<nb::Tensor> in;
+  for (auto _ : state) {
+    ++t;
+    in.assign({x, y});
+    for (const auto* group : {&params, &m, &v}) in.insert(in.end(), group->begin(), group->end());
+    in.push_back(nb::scalar(kAdamLr / (1 - std::pow(kB1, double(t))), nb::float32));
+    in.push_back(nb::scalar(std::sqrt(1 - std::pow(kB2, double(t))), nb::float32));
+    std::vector<nb::Tensor> out = step.run(in);
+    for (std::size_t i = 0; i < n; ++i) {
+      params[i] = out[1 + i];
+      m[i] = out[1 + n + i];
+      v[i] = out[1 + 2 * n + i];
+    }
+    benchmark::DoNotOptimize(out[0]);
+  }
+  state.counters["arena_KiB"] = double(step.memory_report().arena_bytes) / 1024;
+  state.counters["naive_KiB"] = double(step.memory_report().naive_bytes) / 1024;
+}
+BENCHMARK(BM_MlpAdamStepCompiled)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -78,6 +78,14 @@ class Function {
   std::size_t num_ops() const;
   // Graphviz DOT text of the compiled graph.
   std::string to_dot() const;
+  // The ahead-of-time memory plan (static shapes): the bytes of the one arena a call allocates
+  // for the values that die inside it, next to the bytes those values take when each has its
+  // own allocation (naive). Both 0 when a shape is dynamic.
+  struct MemoryReport {
+    std::size_t arena_bytes = 0;
+    std::size_t naive_bytes = 0;
+  };
+  MemoryReport memory_report() const;
 
   bool defined() const { return plan_ != nullptr; }
   const std::shared_ptr<const compile_detail::Plan>& plan() const { return plan_; }
@@ -120,11 +128,16 @@ class JitCache {
   explicit JitCache(CompileOptions options) : options_(std::move(options)) {}
   std::vector<Tensor> call(const std::vector<Tensor>& args, const TraceFn& trace);
   std::size_t size() const;
+  // Traces so far (a signature traced again after a captured tensor changed counts twice).
+  std::size_t traces() const;
+
+  struct Traced;  // a Function and the concrete tensors its trace computed with
 
  private:
   CompileOptions options_;
   mutable std::mutex mutex_;
-  std::map<std::string, Function> cache_;  // key: the input signature
+  std::map<std::string, std::shared_ptr<const Traced>> cache_;  // key: the input signature
+  std::size_t traces_ = 0;
 };
 
 template <class R>
@@ -160,8 +173,9 @@ class JitFunction {
     else
       return out;
   }
-  // Compiled signatures so far.
+  // Compiled signatures so far, and traces (retraces included).
   std::size_t cache_size() const { return cache_->size(); }
+  std::size_t traces() const { return cache_->traces(); }
 
  private:
   template <std::size_t... I>
@@ -174,8 +188,10 @@ class JitFunction {
 
 // Traces fn with placeholders shaped like the first call's inputs and compiles it; later calls
 // with the same shapes and dtypes reuse that Function, new ones trace again. Concrete tensors fn
-// reads (weights) are captured by reference and read at each call; reading a traced tensor's
-// values (item, to_vector) throws, since data-dependent control flow cannot be traced.
+// reads (weights) are captured by reference and read at each call; what fn computes from them
+// alone (`w * 2`) is computed once while tracing, so a call after one of them changed in place
+// traces again. Reading a traced tensor's values (item, to_vector) throws, since data-dependent
+// control flow cannot be traced.
 template <class F>
 JitFunction<F> jit(F fn, CompileOptions options = {}) {
   return JitFunction<F>(std::move(fn), std::move(options));

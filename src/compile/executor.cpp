@@ -5,6 +5,7 @@
 #include <bit>
 
 #include "compile/graph.h"
+#include "core/storage.h"
 #include "ir/node.h"
 #include "nabla/random.h"
 
@@ -67,6 +68,40 @@ void check_inferred(const GraphNode& n, int id, std::span<const Tensor> args) {
         "nb::jit retraces per shape instead");
 }
 
+// Whether this call may use the plan's arena: values must not escape into autograd's graph
+// (which would keep reading them after their bytes are reused) and must live on the CPU.
+bool arena_allowed(const Plan& plan, const std::vector<Tensor>& inputs) {
+  if (plan.arena_bytes == 0) return false;
+  for (const Tensor& t : inputs)
+    if (t.device().type != DeviceType::cpu || (t.requires_grad() && grad_mode_enabled()))
+      return false;
+  for (const GraphNode& n : plan.graph.nodes)
+    if (n.value.defined() && (n.value.device().type != DeviceType::cpu ||
+                              (n.value.requires_grad() && grad_mode_enabled())))
+      return false;
+  return true;
+}
+
+// Runs an op node's kernel with its result placed in the arena (what apply does, without the
+// allocation); ops without a CPU kernel for the dtype go through apply and allocate.
+Tensor run_in_arena(const GraphNode& n, std::span<const Tensor> in, const Attrs& attrs,
+                    const std::shared_ptr<Storage>& arena, int64_t offset) {
+  DType key = n.op->dispatch_input < 0 ? n.dtype : in[std::size_t(n.op->dispatch_input)].dtype();
+  KernelFn kernel = n.op->kernel(kCPU, key);
+  if (!kernel) return run_node(n, in, attrs);
+  auto out = std::make_shared<Node>();
+  out->dtype = n.dtype;
+  out->shape = n.shape;
+  out->strides = contiguous_strides(n.shape);
+  out->device = kCPU;
+  out->storage = arena;
+  out->offset = offset / int64_t(itemsize(n.dtype));
+  std::vector<const Node*> nodes;
+  for (const Tensor& t : in) nodes.push_back(t.node());
+  kernel(KernelArgs{std::span<const Node* const>(nodes.data(), nodes.size()), *out, attrs});
+  return Tensor(std::move(out));
+}
+
 }  // namespace
 
 Tensor run_node(const GraphNode& n, std::span<const Tensor> in, const Attrs& attrs) {
@@ -94,7 +129,15 @@ std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs)
     reserved[std::size_t(id)] = 1;
   }
 
+  // One block for every planned value of this call (offsets fixed at compile time).
+  std::shared_ptr<Storage> arena;
+  if (arena_allowed(plan, inputs)) arena = allocate_storage(plan.arena_bytes, kCPU);
   std::vector<Tensor> args;
+  auto run = [&](const GraphNode& n, std::size_t i, const Attrs& attrs) {
+    const int64_t offset = plan.arena_offset[i];
+    return arena && offset >= 0 ? run_in_arena(n, args, attrs, arena, offset)
+                                : run_node(n, args, attrs);
+  };
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     const GraphNode& n = g.nodes[i];
     if (n.kind == NodeKind::constant || n.kind == NodeKind::captured) value[i] = n.value;
@@ -119,9 +162,9 @@ std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs)
         int64_t numel = n.inputs.empty() ? numel_of(n.shape) : args[0].numel();
         stream[i] = default_generator().advance(random_counters(n, numel));
       }
-      value[i] = run_node(n, args, with_stream(n.attrs, stream[i]));
+      value[i] = run(n, i, with_stream(n.attrs, stream[i]));
     } else {
-      value[i] = run_node(n, args, n.attrs);
+      value[i] = run(n, i, n.attrs);
     }
     check_shape(n, int(i), value[i]);
     for (int in : n.inputs)

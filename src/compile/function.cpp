@@ -146,6 +146,11 @@ std::vector<DType> Function::input_dtypes() const {
 
 std::size_t Function::num_outputs() const { return checked(plan_).graph.outputs.size(); }
 
+Function::MemoryReport Function::memory_report() const {
+  const Plan& p = checked(plan_);
+  return {p.arena_bytes, p.naive_bytes};
+}
+
 std::size_t Function::num_ops() const {
   const Graph& g = checked(plan_).graph;
   return std::size_t(std::count_if(g.nodes.begin(), g.nodes.end(), [](const GraphNode& n) {

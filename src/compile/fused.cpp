@@ -25,7 +25,8 @@ void run_op_by_op(const Plan& plan, const FusedGroup& grp, std::vector<Tensor>& 
     value[std::size_t(m)] = run_node(n, args, n.attrs);
   }
   for (std::size_t k = 0; k + 1 < grp.members.size(); ++k)
-    value[std::size_t(grp.members[k])] = Tensor();
+    if (std::find(grp.escaping.begin(), grp.escaping.end(), grp.members[k]) == grp.escaping.end())
+      value[std::size_t(grp.members[k])] = Tensor();
 }
 
 // One input of one member: an earlier member's block, or a view of an outside value.
@@ -38,6 +39,9 @@ struct Operand {
 }  // namespace
 
 void run_group(const Plan& plan, int group, std::vector<Tensor>& value) {
+  if (run_program(plan, group, value)) return;
+  if (!plan.groups[std::size_t(group)].escaping.empty())  // blocks write the root alone
+    return run_op_by_op(plan, plan.groups[std::size_t(group)], value);
   const Graph& g = plan.graph;
   const FusedGroup& grp = plan.groups[std::size_t(group)];
   const GraphNode& root = g.nodes[std::size_t(grp.members.back())];

@@ -175,7 +175,7 @@ void optimize(Graph& g, const CompileOptions& o) {
   // nothing changes (each pass only shrinks or rewires the graph, so this ends).
   for (int round = 0; round < 8; ++round) {
     int changed = 0;
-    if (o.simplify) changed += simplify(g);
+    if (o.simplify) changed += simplify(g) + transpose_matmuls(g);
     if (o.fold_constants) changed += fold_constants(g);
     if (o.eliminate_common_subexpressions) changed += eliminate_common_subexpressions(g);
     if (o.eliminate_dead_code) changed += eliminate_dead_code(g);
@@ -201,6 +201,7 @@ std::shared_ptr<const Plan> make_plan(Graph graph, bool fuse) {
   plan->graph = std::move(graph);
   plan->group_of.assign(plan->graph.nodes.size(), -1);
   if (fuse) plan_fusion(*plan);
+  plan_memory(*plan);
   return plan;
 }
 

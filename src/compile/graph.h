@@ -2,6 +2,8 @@
 // topologically ordered list that passes rewrite, the executor runs, and DOT export and graph
 // files walk. Node ids are indices into `nodes`; every node's inputs come before it.
 #pragma once
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,12 +55,28 @@ int eliminate_dead_code(Graph& g);
 int eliminate_common_subexpressions(Graph& g);
 int fold_constants(Graph& g);
 int simplify(Graph& g);
+int transpose_matmuls(Graph& g);
 void optimize(Graph& g, const CompileOptions& options);
 
-// A chain of elementwise ops run block by block (passes/fuse_elementwise.cpp): the members'
-// intermediate values live in cache-sized blocks instead of whole tensors.
+// A fused group as a register-machine program (fused_program.cpp): registers 0..sources-1 hold
+// the group's outside inputs, the others the members' values; register num_regs is the root's
+// output, num_regs + 1 + j the group's j-th escaping member's.
+struct FusedProgram {
+  struct Instr {
+    uint8_t code, dst, a, b;
+  };
+  DType dtype = float32;
+  std::vector<int> sources;  // node ids
+  std::vector<Instr> code;   // one per member, in order
+  int num_regs = 0;
+};
+
+// A tree of elementwise ops run as one loop (passes/fuse_elementwise.cpp): the members'
+// intermediate values live in cache-sized chunks instead of whole tensors.
 struct FusedGroup {
-  std::vector<int> members;  // topological; the last one (the root) gives the result
+  std::vector<int> members;   // topological; the last one (the root) gives the result
+  std::vector<int> escaping;  // members other than the root that are graph outputs
+  std::shared_ptr<const FusedProgram> program;  // null: some op has no instruction
 };
 
 // What a Function holds: the optimised graph and the run order's bookkeeping.
@@ -68,14 +86,27 @@ struct Plan {
   std::vector<int> random_order;  // random op nodes, in the order their streams are drawn
   std::vector<FusedGroup> groups;
   std::vector<int> group_of;  // per node: its group (-1: none)
+  // Memory plan (passes/plan_memory.cpp): per node, its byte offset in the call's arena (-1: it
+  // allocates its own, or aliases another value); the arena's size; and the bytes of all values
+  // that die inside a call, as op-by-op execution allocates them.
+  std::vector<int64_t> arena_offset;
+  std::size_t arena_bytes = 0;
+  std::size_t naive_bytes = 0;
 };
 
 std::shared_ptr<const Plan> make_plan(Graph graph, bool fuse = true);
 // Groups chains of elementwise ops (each intermediate used once, all of one static shape large
 // enough to pay off) and charges the members' reads to the group's root in last_use.
 void plan_fusion(Plan& plan);
-// Runs a group at its root: block by block when its inputs allow (CPU, contiguous or one-element
-// inputs, no autograd recording), else op by op. Sets value[root].
+// The group as a program, or null when one of its ops or dtypes has no instruction.
+std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group);
+// Runs the group's program over its inputs in `value` when their devices, dtypes and layouts
+// allow (any strides and broadcasts do), setting value[root]; false: not run.
+bool run_program(const Plan& plan, int group, std::vector<Tensor>& value);
+// Liveness and buffer reuse: fills the plan's arena offsets (static shapes only).
+void plan_memory(Plan& plan);
+// Runs a group at its root: as a program, else block by block when its inputs allow (CPU,
+// contiguous or one-element inputs, no autograd recording), else op by op. Sets value[root].
 void run_group(const Plan& plan, int group, std::vector<Tensor>& value);
 // Runs one op node on values (the executor's step; constant folding uses it too).
 Tensor run_node(const GraphNode& n, std::span<const Tensor> inputs, const Attrs& attrs);

@@ -1,9 +1,27 @@
 // nb::jit's cache: one traced and compiled Function per input signature (shapes, dtypes,
-// devices), traced with placeholders named arg0, arg1...
+// devices), traced with placeholders named arg0, arg1... A trace also notes the concrete tensors
+// ops ran on eagerly (values computed from weights alone are frozen into the graph): when one of
+// them has changed in place since, the signature is traced again.
+#include "core/storage.h"
+#include "ir/concrete_reads.h"
 #include "ir/node.h"
 #include "nabla/compile.h"
 
 namespace nabla::compile_detail {
+
+struct JitCache::Traced {
+  Function f;
+  ConcreteReads reads;  // storages still alive after the trace, with their versions then
+
+  bool stale() const {
+    for (const auto& [weak, version] : reads) {
+      std::shared_ptr<Storage> s = weak.lock();
+      if (s && s->version.load() != version) return true;
+    }
+    return false;
+  }
+};
+
 namespace {
 
 std::string signature(const std::vector<Tensor>& args) {
@@ -13,6 +31,20 @@ std::string signature(const std::vector<Tensor>& args) {
   }
   return key;
 }
+
+// Restores the thread's previous collector even when the traced function throws.
+class CollectReads {
+ public:
+  explicit CollectReads(ConcreteReads* reads) : previous_(concrete_reads()) {
+    set_concrete_reads(reads);
+  }
+  ~CollectReads() { set_concrete_reads(previous_); }
+  CollectReads(const CollectReads&) = delete;
+  CollectReads& operator=(const CollectReads&) = delete;
+
+ private:
+  ConcreteReads* previous_;
+};
 
 }  // namespace
 
@@ -25,19 +57,21 @@ std::vector<Tensor> JitCache::call(const std::vector<Tensor>& args, const TraceF
     if (!t.is_concrete()) return trace(args);
 
   std::string key = signature(args);
-  Function f;
+  std::shared_ptr<const Traced> entry;
   {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(key);
-    if (it != cache_.end()) f = it->second;
+    if (it != cache_.end() && !it->second->stale()) entry = it->second;
   }
-  if (!f.defined()) {  // traced outside the lock: fn may call other jitted functions
+  if (!entry) {  // traced outside the lock: fn may call other jitted functions
     std::vector<Tensor> ph;
     for (std::size_t i = 0; i < args.size(); ++i)
       ph.push_back(placeholder("arg" + std::to_string(i), args[i].shape(), args[i].dtype()));
+    auto traced = std::make_shared<Traced>();
     std::vector<Tensor> outs;
     {
       RecordRandomGuard record;
+      CollectReads collect(&traced->reads);
       outs = trace(ph);
     }
     if (outs.empty()) throw ValueError("[jit] the function returned no tensors");
@@ -45,16 +79,33 @@ std::vector<Tensor> JitCache::call(const std::vector<Tensor>& args, const TraceF
       if (!o.defined()) throw ValueError("[jit] the function returned an undefined tensor");
     CompileOptions options = options_;
     options.inputs = ph;
-    f = compile(outs, options);
+    traced->f = compile(outs, options);
+    // Trace-time temporaries are gone now (or frozen in the graph, where nothing writes them).
+    // The versions are taken after the trace: a function that updates a tensor it read (a
+    // running statistic) must not find its own update stale at the next call.
+    std::map<const Storage*, std::pair<std::weak_ptr<Storage>, uint32_t>> live;
+    for (const auto& [weak, version] : traced->reads)
+      if (std::shared_ptr<Storage> s = weak.lock())
+        live.emplace(s.get(), std::pair{weak, s->version.load()});
+    traced->reads.clear();
+    for (auto& [ptr, read] : live) traced->reads.push_back(read);
     std::lock_guard lock(mutex_);
-    f = cache_.emplace(key, f).first->second;
+    ++traces_;
+    auto& slot = cache_[key];
+    if (!slot || slot->stale()) slot = traced;
+    entry = slot;
   }
-  return f.run(args);
+  return entry->f.run(args);
 }
 
 std::size_t JitCache::size() const {
   std::lock_guard lock(mutex_);
   return cache_.size();
+}
+
+std::size_t JitCache::traces() const {
+  std::lock_guard lock(mutex_);
+  return traces_;
 }
 
 }  // namespace nabla::compile_detail

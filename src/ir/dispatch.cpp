@@ -1,5 +1,6 @@
 // The dispatch path of every op: infer, then record (symbolic) or run (eager), then note
 // the node for autograd when an input requires a gradient.
+#include "ir/concrete_reads.h"
 #include "ir/node.h"
 #include "ir/op.h"
 
@@ -7,12 +8,15 @@ namespace nabla {
 namespace {
 thread_local bool t_grad_mode = true;
 thread_local bool t_record_random = false;
+thread_local ConcreteReads* t_concrete_reads = nullptr;
 }  // namespace
 
 bool grad_mode_enabled() { return t_grad_mode; }
 void set_grad_mode(bool enabled) { t_grad_mode = enabled; }
 bool record_random_enabled() { return t_record_random; }
 void set_record_random(bool enabled) { t_record_random = enabled; }
+ConcreteReads* concrete_reads() { return t_concrete_reads; }
+void set_concrete_reads(ConcreteReads* reads) { t_concrete_reads = reads; }
 
 void throw_op_error(const std::string& op, const std::string& what) {
   throw Error("[" + op + "] " + what);
@@ -71,6 +75,10 @@ Tensor apply(const OpDef& op, std::span<const Tensor> inputs, Attrs attrs) {
     return Tensor(std::move(out));
   }
 
+  // A view computes nothing (a captured view is read afresh at each call): not noted.
+  if (t_concrete_reads && !op.has(kView))
+    for (const Tensor& t : inputs)
+      t_concrete_reads->emplace_back(t.node()->storage, t.node()->storage->version.load());
   Device device = inputs.empty() ? kCPU : inputs[0].node()->device;
   if (op.has(kView)) {
     const Node& in = *inputs[0].node();

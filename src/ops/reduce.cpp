@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "nabla/ops/binary.h"
+#include "nabla/ops/unary.h"
 #include "ops/reduce_common.h"
 
 namespace nabla {
@@ -190,6 +191,15 @@ Tensor sum(const Tensor& x, const Shape& axes, bool keepdims) {
 
 Tensor mean(const Tensor& x, const Shape& axes, bool keepdims) {
   Shape ax = normalize_axes(axes, x.ndim(), "mean");
+  bool dynamic = false;
+  for (int64_t a : ax) dynamic |= x.shape()[std::size_t(a)] < 0;
+  if (dynamic) {
+    // A placeholder's dynamic (-1) axis: the count is known only when the graph runs, so it is
+    // computed in the graph (a sum of ones shaped like x, exact to 2^24 in float32).
+    Tensor xf = floating(x);
+    Tensor ones = isnan(xf).astype(xf.dtype()) * 0.0 + 1.0;
+    return sum(xf, ax, keepdims) / sum(ones, ax, keepdims);
+  }
   int64_t n = reduced_count(x.shape(), ax);
   return sum(floating(x), ax, keepdims) / double(n);
 }

@@ -276,3 +276,18 @@ TEST(Compile, CrossEntropyWithPlaceholderTargets) {
   EXPECT_THROW(f({{"logits", logits}, {"labels", bad}}), nb::IndexError);
   EXPECT_THROW(nb::nn::cross_entropy(logits, bad), nb::IndexError);
 }
+
+// mean over a dynamic (-1) axis divides by the run-time size, not the one seen while building.
+TEST(Compile, MeanOverADynamicAxisUsesTheRunTimeCount) {
+  auto x = nb::placeholder("x", {-1, 3});
+  nb::Function f = nb::compile(
+      {nb::mean(x, {0}, false), nb::mean(x, {0, 1}, true), x.mean(), nb::mean(x, {1}, false)});
+  for (int64_t rows : {1, 5, 40}) {
+    nb::Tensor v = nb::randn({rows, 3});
+    auto out = f.run({v});
+    expect_close(out[0], nb::mean(v, {0}, false));
+    expect_close(out[1], nb::mean(v, {0, 1}, true));
+    expect_close(out[2], v.mean());
+    EXPECT_EQ(out[3].to_vector<float>(), nb::mean(v, {1}, false).to_vector<float>());
+  }
+}

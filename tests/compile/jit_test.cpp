@@ -112,3 +112,43 @@ TEST(Jit, UndefinedArgumentsThrow) {
   auto f = nb::jit([](const nb::Tensor& x) { return x * 2; });
   EXPECT_THROW(f(nb::Tensor()), nb::ValueError);
 }
+
+// `b * 2` of a captured weight runs eagerly while tracing, so its value is frozen in the graph:
+// changing b in place must trace again, and the result must follow b.
+TEST(Jit, RetracesWhenAFrozenCapturedValueChanges) {
+  nb::Tensor b = nb::randn({4});
+  auto f = nb::jit([&b](const nb::Tensor& x) { return x + b * 2; });
+  nb::Tensor x = nb::randn({4});
+  expect_close(f(x), x + b * 2);
+  expect_close(f(x), x + b * 2);
+  EXPECT_EQ(f.traces(), 1u);
+  b.add_(nb::ones({4}));  // in place: a new version
+  expect_close(f(x), x + b * 2);
+  EXPECT_EQ(f.traces(), 2u);
+  EXPECT_EQ(f.cache_size(), 1u);
+  expect_close(f(x), x + b * 2);
+  EXPECT_EQ(f.traces(), 2u);
+}
+
+// A weight that only meets traced values stays a captured node, read at each call: no retrace.
+TEST(Jit, CapturedWeightsOnTracedValuesNeedNoRetrace) {
+  nb::Tensor w = nb::randn({4});
+  auto f = nb::jit([&w](const nb::Tensor& x) { return x * w; });
+  nb::Tensor x = nb::randn({4});
+  f(x);
+  w.mul_(nb::full({4}, 3.0f));
+  expect_close(f(x), x * w);
+  EXPECT_EQ(f.traces(), 1u);
+}
+
+// A view of a weight (Linear's `weight.t()`) is read afresh at each call: updating the weight
+// needs no retrace, and the result follows it.
+TEST(Jit, ViewsOfCapturedWeightsNeedNoRetrace) {
+  nb::Tensor w = nb::randn({3, 4});
+  auto f = nb::jit([&w](const nb::Tensor& x) { return nb::matmul(x, w.t()); });
+  nb::Tensor x = nb::randn({2, 4});
+  expect_close(f(x), nb::matmul(x, w.t()), 1e-5);
+  w.mul_(nb::full({3, 4}, 2.0f));
+  expect_close(f(x), nb::matmul(x, w.t()), 1e-5);
+  EXPECT_EQ(f.traces(), 1u);
+}

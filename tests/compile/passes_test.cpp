@@ -210,3 +210,34 @@ TEST(Passes, CompileRunsThemAll) {
   nb::Tensor xv = nb::randn({5});
   EXPECT_EQ(f({{"x", xv}}).to_vector<float>(), plain({{"x", xv}}).to_vector<float>());
 }
+
+// The weight gradient of x W^T comes out of autograd as (x^T g)^T: rewritten, the product is
+// computed in W's layout and the transposes cancel.
+TEST(Passes, TransposedProductsSwapTheirOperands) {
+  auto X = nb::placeholder("x", {8, 6}), G = nb::placeholder("g", {8, 5});
+  nb::Tensor y = nb::matmul(X.t(), G).t();  // (5, 6)
+  cd::Graph before = cd::build_graph({y}, {X, G});
+  cd::Graph g = before;
+  EXPECT_EQ(cd::describe(g),
+            "%0 = input 'x' (8, 6) float32\n%1 = permute(%0) (6, 8) float32\n"
+            "%2 = input 'g' (8, 5) float32\n%3 = matmul(%1, %2) (6, 5) float32\n"
+            "%4 = permute(%3) (5, 6) float32\noutputs: %4\n");
+  EXPECT_EQ(cd::transpose_matmuls(g), 1);
+  cd::simplify(g);
+  cd::eliminate_dead_code(g);
+  EXPECT_EQ(count_ops(g, "permute"), 1);  // g^T; x^T^T cancelled
+  EXPECT_EQ(count_ops(g, "matmul"), 1);
+  const cd::GraphNode& out = g.nodes[std::size_t(g.outputs[0])];
+  EXPECT_EQ(out.op->name, "matmul");
+  EXPECT_EQ(out.shape, (nb::Shape{5, 6}));
+  nb::Tensor x = nb::randn({8, 6}), gv = nb::randn({8, 5});
+  auto a = cd::execute(*cd::make_plan(before), {x, gv})[0];
+  auto b = cd::execute(*cd::make_plan(g), {x, gv})[0];
+  EXPECT_TRUE(b.is_contiguous());
+  auto av = a.to_vector<float>(), bv = b.to_vector<float>();
+  for (std::size_t i = 0; i < av.size(); ++i) EXPECT_NEAR(av[i], bv[i], 1e-5);
+  // A product with another use is left alone (it would be computed twice).
+  nb::Tensor p = nb::matmul(X.t(), G);
+  cd::Graph shared = cd::build_graph({p.t(), p * 2}, {X, G});
+  EXPECT_EQ(cd::transpose_matmuls(shared), 0);
+}

@@ -1,5 +1,6 @@
-// Elementwise fusion, as a plan: a chain of elementwise ops whose intermediate values have one
-// use each and one static shape runs as one loop over cache-sized blocks (src/compile/fused.cpp),
+// Elementwise fusion, as a plan: a tree of elementwise ops whose intermediate values have one
+// reader each (and may also be outputs of the graph) and one static shape runs as one loop over
+// cache-sized chunks (src/compile/fused_program.cpp, else fused.cpp's blocks),
 // so the intermediates never exist as whole tensors: less memory traffic and a smaller peak.
 // The graph itself is unchanged (DOT pictures and graph files show the ops).
 #include <algorithm>
@@ -25,6 +26,8 @@ bool fusable(const GraphNode& n) {
 void plan_fusion(Plan& plan) {
   const Graph& g = plan.graph;
   std::vector<int> uses = use_counts(g);
+  std::vector<char> is_output(g.nodes.size(), 0);
+  for (int o : g.outputs) is_output[std::size_t(o)] = 1;
   std::vector<int>& group_of = plan.group_of;
   // Roots first (reverse topological order), then each root pulls in the inputs it alone uses.
   for (std::size_t r = g.nodes.size(); r-- > 0;) {
@@ -37,7 +40,10 @@ void plan_fusion(Plan& plan) {
       pending.pop_back();
       for (int in : g.nodes[std::size_t(m)].inputs) {
         const GraphNode& x = g.nodes[std::size_t(in)];
-        if (group_of[std::size_t(in)] >= 0 || uses[std::size_t(in)] != 1 || !fusable(x) ||
+        // One reader, or one reader and the graph's output: then the group writes it out too
+        // (an optimizer's new moment, also read by the new parameter).
+        const int readers = uses[std::size_t(in)] - is_output[std::size_t(in)];
+        if (group_of[std::size_t(in)] >= 0 || readers != 1 || !fusable(x) ||
             x.shape != g.nodes[r].shape)
           continue;
         group_of[std::size_t(in)] = id;
@@ -50,8 +56,13 @@ void plan_fusion(Plan& plan) {
       continue;
     }
     std::sort(members.begin(), members.end());  // node ids are topological
-    plan.groups.push_back({std::move(members)});
+    std::vector<int> escaping;
+    for (std::size_t k = 0; k + 1 < members.size(); ++k)
+      if (is_output[std::size_t(members[k])]) escaping.push_back(members[k]);
+    plan.groups.push_back({std::move(members), std::move(escaping), nullptr});
   }
+  for (std::size_t k = 0; k < plan.groups.size(); ++k)
+    plan.groups[k].program = compile_program(plan, int(k));
   // Members run when their root does: their reads count as the root's.
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     int grp = group_of[i];
