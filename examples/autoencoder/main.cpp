@@ -14,6 +14,8 @@
 #include <iostream>
 #include <string>
 
+#include "../common/flags.h"
+
 namespace nb = nabla;
 namespace nn = nabla::nn;
 
@@ -32,33 +34,17 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--epochs")
-      a.epochs = std::stoi(next());
-    else if (k == "--train-limit")
-      a.train_limit = std::stoll(next());
-    else if (k == "--test-limit")
-      a.test_limit = std::stoll(next());
-    else if (k == "--batch-size")
-      a.batch_size = std::stoll(next());
-    else if (k == "--lr")
-      a.lr = std::stod(next());
-    else if (k == "--code")
-      a.code = std::stoll(next());
-    else if (k == "--data")
-      a.data = next();
-    else if (k == "--out")
-      a.out = next();
-    else if (k == "--output")
-      a.output = next();
-    else
-      throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--epochs", a.epochs)
+      .add("--train-limit", a.train_limit)
+      .add("--test-limit", a.test_limit)
+      .add("--batch-size", a.batch_size)
+      .add("--lr", a.lr)
+      .add("--code", a.code)
+      .add("--data", a.data)
+      .add("--out", a.out)
+      .add("--output", a.output)
+      .parse(argc, argv);
   return a;
 }
 

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/flags.h"
 #include "../common/fortunes.h"
 
 namespace nb = nabla;
@@ -51,45 +52,23 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--epochs")
-      a.epochs = std::stoi(next());
-    else if (k == "--hidden")
-      a.hidden = std::stoll(next());
-    else if (k == "--layers")
-      a.layers = std::stoll(next());
-    else if (k == "--embed")
-      a.embed = std::stoll(next());
-    else if (k == "--seq-len")
-      a.seq_len = std::stoll(next());
-    else if (k == "--batch-size")
-      a.batch_size = std::stoll(next());
-    else if (k == "--lr")
-      a.lr = std::stod(next());
-    else if (k == "--train-chars")
-      a.train_chars = std::stoll(next());
-    else if (k == "--valid-chars")
-      a.valid_chars = std::stoll(next());
-    else if (k == "--temperature")
-      a.temperature = std::stod(next());
-    else if (k == "--top-k")
-      a.top_k = std::stoll(next());
-    else if (k == "--sample-chars")
-      a.sample_chars = std::stoll(next());
-    else if (k == "--prompt")
-      a.prompt = next();
-    else if (k == "--seed")
-      a.seed = std::stoull(next());
-    else if (k == "--data")
-      a.data = next();
-    else
-      throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--epochs", a.epochs)
+      .add("--hidden", a.hidden)
+      .add("--layers", a.layers)
+      .add("--embed", a.embed)
+      .add("--seq-len", a.seq_len)
+      .add("--batch-size", a.batch_size)
+      .add("--lr", a.lr)
+      .add("--train-chars", a.train_chars)
+      .add("--valid-chars", a.valid_chars)
+      .add("--temperature", a.temperature)
+      .add("--top-k", a.top_k)
+      .add("--sample-chars", a.sample_chars)
+      .add("--prompt", a.prompt)
+      .add("--seed", a.seed)
+      .add("--data", a.data)
+      .parse(argc, argv);
   return a;
 }
 

@@ -7,6 +7,12 @@
 // --json adds one last line "json: {...}" with the seconds per epoch (training only, wall
 // and process CPU time),
 // samples/s and test accuracy, for bench/epoch_compare.sh.
+#include <nabla/data/data.h>
+#include <nabla/nabla.h>
+#include <nabla/nn/nn.h>
+#include <nabla/optim/optimizer.h>
+#include <nabla/optim/schedule.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,11 +20,7 @@
 #include <iostream>
 #include <string>
 
-#include <nabla/data/data.h>
-#include <nabla/nabla.h>
-#include <nabla/nn/nn.h>
-#include <nabla/optim/optimizer.h>
-#include <nabla/optim/schedule.h>
+#include "../common/flags.h"
 
 namespace nb = nabla;
 namespace nn = nabla::nn;
@@ -37,28 +39,23 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--epochs") a.epochs = std::stoi(next());
-    else if (k == "--train-limit") a.train_limit = std::stoll(next());
-    else if (k == "--batch-size") a.batch_size = std::stoll(next());
-    else if (k == "--lr") a.lr = std::stod(next());
-    else if (k == "--data") a.data = next();
-    else if (k == "--out") a.out = next();
-    else if (k == "--json") a.json = true;
-    else throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--epochs", a.epochs)
+      .add("--train-limit", a.train_limit)
+      .add("--batch-size", a.batch_size)
+      .add("--lr", a.lr)
+      .add("--data", a.data)
+      .add("--out", a.out)
+      .flag("--json", a.json)
+      .parse(argc, argv);
   return a;
 }
 
 nn::Sequential make_net() {
   return nn::Sequential(nn::Conv2d(1, 32, 5, {.padding = 2}), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Conv2d(32, 64, 5, {.padding = 2}), nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(),
-                        nn::Linear(64 * 7 * 7, 1024), nn::ReLU(), nn::Dropout(0.4), nn::Linear(1024, 10));
+                        nn::Conv2d(32, 64, 5, {.padding = 2}), nn::ReLU(), nn::MaxPool2d(2),
+                        nn::Flatten(), nn::Linear(64 * 7 * 7, 1024), nn::ReLU(), nn::Dropout(0.4),
+                        nn::Linear(1024, 10));
 }
 
 // Accuracy and the 10x10 confusion matrix (rows: true class, columns: predicted).
@@ -93,7 +90,8 @@ int main(int argc, char** argv) try {
     train = std::make_shared<nb::data::TensorDataset>(t.inputs().slice(0, 0, args.train_limit),
                                                       t.targets().slice(0, 0, args.train_limit));
   }
-  nb::data::DataLoader train_loader(train, {.batch_size = args.batch_size, .shuffle = true, .seed = 1, .num_workers = 1});
+  nb::data::DataLoader train_loader(
+      train, {.batch_size = args.batch_size, .shuffle = true, .seed = 1, .num_workers = 1});
   nb::data::DataLoader test_loader(test, {.batch_size = 500, .num_workers = 1});
 
   nn::Sequential net = make_net();
@@ -121,7 +119,8 @@ int main(int argc, char** argv) try {
       ++steps;
       seen += batch.inputs.size(0);
       if (steps % 100 == 0)
-        std::printf("epoch %d  step %lld  loss %.4f\n", epoch, static_cast<long long>(steps), loss_sum / double(steps));
+        std::printf("epoch %d  step %lld  loss %.4f\n", epoch, static_cast<long long>(steps),
+                    loss_sum / double(steps));
     }
     double cpu_secs = double(std::clock() - cpu0) / CLOCKS_PER_SEC;
     schedule.step();
@@ -131,24 +130,28 @@ int main(int argc, char** argv) try {
     epoch_seconds += (epoch_seconds.empty() ? "" : ", ") + std::to_string(secs);
     epoch_cpu_seconds += (epoch_cpu_seconds.empty() ? "" : ", ") + std::to_string(cpu_secs);
     double acc = evaluate(net, test_loader, confusion);
-    std::printf("epoch %d done: train loss %.4f, test accuracy %.4f, %.1f s (%.0f samples/s)\n", epoch,
-                loss_sum / double(steps), acc, secs, double(seen) / secs);
+    std::printf("epoch %d done: train loss %.4f, test accuracy %.4f, %.1f s (%.0f samples/s)\n",
+                epoch, loss_sum / double(steps), acc, secs, double(seen) / secs);
     std::fflush(stdout);
   }
   double acc = evaluate(net, test_loader, confusion);
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("\ntest accuracy: %.4f  (wall time %.1f s)\nconfusion matrix (rows: true class, columns: predicted)\n", acc,
-              total);
+  std::printf(
+      "\ntest accuracy: %.4f  (wall time %.1f s)\nconfusion matrix (rows: true class, columns: "
+      "predicted)\n",
+      acc, total);
   for (int r = 0; r < 10; ++r) {
-    for (int c = 0; c < 10; ++c) std::printf("%5lld", static_cast<long long>(confusion[std::size_t(r * 10 + c)]));
+    for (int c = 0; c < 10; ++c)
+      std::printf("%5lld", static_cast<long long>(confusion[std::size_t(r * 10 + c)]));
     std::printf("\n");
   }
   nb::save_safetensors(args.out, net.state_dict(), {{"model", "fashion_mnist_2conv"}});
   std::printf("saved %s\n", args.out.c_str());
   if (args.json)
-    std::printf("json: {\"model\": \"cnn\", \"epoch_seconds\": [%s], \"epoch_cpu_seconds\": [%s], "
-                "\"samples_per_s\": %.1f, \"test_accuracy\": %.4f}\n",
-                epoch_seconds.c_str(), epoch_cpu_seconds.c_str(), double(train_samples) / train_secs, acc);
+    std::printf(
+        "json: {\"model\": \"cnn\", \"epoch_seconds\": [%s], \"epoch_cpu_seconds\": [%s], "
+        "\"samples_per_s\": %.1f, \"test_accuracy\": %.4f}\n",
+        epoch_seconds.c_str(), epoch_cpu_seconds.c_str(), double(train_samples) / train_secs, acc);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/flags.h"
 #include "svg_plot.h"
 
 namespace nb = nabla;
@@ -49,39 +50,20 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--series")
-      a.series = next();
-    else if (k == "--epochs")
-      a.epochs = std::stoi(next());
-    else if (k == "--refit-epochs")
-      a.refit_epochs = std::stoi(next());
-    else if (k == "--window")
-      a.window = std::stoll(next());
-    else if (k == "--hidden")
-      a.hidden = std::stoll(next());
-    else if (k == "--folds")
-      a.folds = std::stoll(next());
-    else if (k == "--test-fraction")
-      a.test_fraction = std::stod(next());
-    else if (k == "--batch-size")
-      a.batch_size = std::stoll(next());
-    else if (k == "--lr")
-      a.lr = std::stod(next());
-    else if (k == "--seed")
-      a.seed = std::stoull(next());
-    else if (k == "--data")
-      a.data = next();
-    else if (k == "--svg")
-      a.svg = next();
-    else
-      throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--series", a.series)
+      .add("--epochs", a.epochs)
+      .add("--refit-epochs", a.refit_epochs)
+      .add("--window", a.window)
+      .add("--hidden", a.hidden)
+      .add("--folds", a.folds)
+      .add("--test-fraction", a.test_fraction)
+      .add("--batch-size", a.batch_size)
+      .add("--lr", a.lr)
+      .add("--seed", a.seed)
+      .add("--data", a.data)
+      .add("--svg", a.svg)
+      .parse(argc, argv);
   if (a.series != "sunspots" && a.series != "co2")
     throw nb::ValueError("--series must be sunspots or co2, got " + a.series);
   if (a.folds < 1) throw nb::ValueError("--folds must be >= 1");

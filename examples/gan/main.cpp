@@ -19,6 +19,8 @@
 #include <iostream>
 #include <string>
 
+#include "../common/flags.h"
+
 namespace nb = nabla;
 namespace nn = nabla::nn;
 
@@ -43,43 +45,22 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--epochs")
-      a.epochs = std::stoi(next());
-    else if (k == "--train-limit")
-      a.train_limit = std::stoll(next());
-    else if (k == "--batch-size")
-      a.batch_size = std::stoll(next());
-    else if (k == "--latent")
-      a.latent = std::stoll(next());
-    else if (k == "--width")
-      a.width = std::stoll(next());
-    else if (k == "--lr")
-      a.lr = std::stod(next());
-    else if (k == "--classifier")
-      a.classifier = next();
-    else if (k == "--classifier-epochs")
-      a.classifier_epochs = std::stoi(next());
-    else if (k == "--classifier-limit")
-      a.classifier_limit = std::stoll(next());
-    else if (k == "--test-limit")
-      a.test_limit = std::stoll(next());
-    else if (k == "--eval-per-class")
-      a.eval_per_class = std::stoll(next());
-    else if (k == "--out-dir")
-      a.out_dir = next();
-    else if (k == "--data")
-      a.data = next();
-    else if (k == "--seed")
-      a.seed = std::stoull(next());
-    else
-      throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--epochs", a.epochs)
+      .add("--train-limit", a.train_limit)
+      .add("--batch-size", a.batch_size)
+      .add("--latent", a.latent)
+      .add("--width", a.width)
+      .add("--lr", a.lr)
+      .add("--classifier", a.classifier)
+      .add("--classifier-epochs", a.classifier_epochs)
+      .add("--classifier-limit", a.classifier_limit)
+      .add("--test-limit", a.test_limit)
+      .add("--eval-per-class", a.eval_per_class)
+      .add("--out-dir", a.out_dir)
+      .add("--data", a.data)
+      .add("--seed", a.seed)
+      .parse(argc, argv);
   return a;
 }
 

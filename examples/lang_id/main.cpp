@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/flags.h"
 #include "../common/fortunes.h"
 
 namespace nb = nabla;
@@ -44,35 +45,18 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--epochs")
-      a.epochs = std::stoi(next());
-    else if (k == "--train-per-class")
-      a.train_per_class = std::stoll(next());
-    else if (k == "--test-per-class")
-      a.test_per_class = std::stoll(next());
-    else if (k == "--min-bytes")
-      a.min_bytes = std::stoll(next());
-    else if (k == "--max-bytes")
-      a.max_bytes = std::stoll(next());
-    else if (k == "--hidden")
-      a.hidden = std::stoll(next());
-    else if (k == "--batch-size")
-      a.batch_size = std::stoll(next());
-    else if (k == "--lr")
-      a.lr = std::stod(next());
-    else if (k == "--seed")
-      a.seed = std::stoull(next());
-    else if (k == "--data")
-      a.data = next();
-    else
-      throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--epochs", a.epochs)
+      .add("--train-per-class", a.train_per_class)
+      .add("--test-per-class", a.test_per_class)
+      .add("--min-bytes", a.min_bytes)
+      .add("--max-bytes", a.max_bytes)
+      .add("--hidden", a.hidden)
+      .add("--batch-size", a.batch_size)
+      .add("--lr", a.lr)
+      .add("--seed", a.seed)
+      .add("--data", a.data)
+      .parse(argc, argv);
   return a;
 }
 

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/flags.h"
+
 namespace nb = nabla;
 namespace nn = nabla::nn;
 
@@ -34,29 +36,15 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--epochs")
-      a.epochs = std::stoi(next());
-    else if (k == "--train-limit")
-      a.train_limit = std::stoll(next());
-    else if (k == "--batch-size")
-      a.batch_size = std::stoll(next());
-    else if (k == "--lr")
-      a.lr = std::stod(next());
-    else if (k == "--data")
-      a.data = next();
-    else if (k == "--out")
-      a.out = next();
-    else if (k == "--json")
-      a.json = true;
-    else
-      throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--epochs", a.epochs)
+      .add("--train-limit", a.train_limit)
+      .add("--batch-size", a.batch_size)
+      .add("--lr", a.lr)
+      .add("--data", a.data)
+      .add("--out", a.out)
+      .flag("--json", a.json)
+      .parse(argc, argv);
   return a;
 }
 

@@ -12,6 +12,8 @@
 #include <iostream>
 #include <string>
 
+#include "../common/flags.h"
+
 namespace nb = nabla;
 namespace nn = nabla::nn;
 
@@ -31,33 +33,17 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--epochs")
-      a.epochs = std::stoll(next());
-    else if (k == "--train-limit")
-      a.train_limit = std::stoll(next());
-    else if (k == "--hidden")
-      a.hidden = std::stoll(next());
-    else if (k == "--lr")
-      a.lr = std::stod(next());
-    else if (k == "--batch-size")
-      a.batch_size = std::stoll(next());
-    else if (k == "--k")
-      a.k = std::stoll(next());
-    else if (k == "--pcd")
-      a.pcd = true;
-    else if (k == "--data")
-      a.data = next();
-    else if (k == "--out-dir")
-      a.out_dir = next();
-    else
-      throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--epochs", a.epochs)
+      .add("--train-limit", a.train_limit)
+      .add("--hidden", a.hidden)
+      .add("--lr", a.lr)
+      .add("--batch-size", a.batch_size)
+      .add("--k", a.k)
+      .flag("--pcd", a.pcd)
+      .add("--data", a.data)
+      .add("--out-dir", a.out_dir)
+      .parse(argc, argv);
   return a;
 }
 

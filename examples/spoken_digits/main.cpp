@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/flags.h"
+
 namespace nb = nabla;
 namespace nn = nabla::nn;
 namespace fs = std::filesystem;
@@ -54,29 +56,15 @@ std::string default_cache() {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--data")
-      a.data = next();
-    else if (k == "--reps")
-      a.reps = std::stoi(next());
-    else if (k == "--small")
-      a.small = true;
-    else if (k == "--no-synth")
-      a.synth = false;
-    else if (k == "--epochs")
-      a.epochs = std::stoi(next());
-    else if (k == "--batch-size")
-      a.batch_size = std::stoll(next());
-    else if (k == "--lr")
-      a.lr = std::stod(next());
-    else
-      throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--data", a.data)
+      .add("--reps", a.reps)
+      .flag("--small", a.small)
+      .flag("--no-synth", a.synth, false)
+      .add("--epochs", a.epochs)
+      .add("--batch-size", a.batch_size)
+      .add("--lr", a.lr)
+      .parse(argc, argv);
   if (a.data.empty()) a.data = default_cache() + (a.small ? "_small" : "");
   if (a.small) a.reps = std::min(a.reps, 2);
   return a;

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "../common/flags.h"
+
 namespace nb = nabla;
 namespace nn = nabla::nn;
 
@@ -37,27 +39,14 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw nb::ValueError("missing value after " + k);
-      return argv[++i];
-    };
-    if (k == "--epochs")
-      a.epochs = std::stoll(next());
-    else if (k == "--train-clips")
-      a.train_clips = std::stoll(next());
-    else if (k == "--test-clips")
-      a.test_clips = std::stoll(next());
-    else if (k == "--batch-size")
-      a.batch_size = std::stoll(next());
-    else if (k == "--lr")
-      a.lr = std::stod(next());
-    else if (k == "--data")
-      a.data = next();
-    else
-      throw nb::ValueError("unknown option " + k);
-  }
+  examples::Flags()
+      .add("--epochs", a.epochs)
+      .add("--train-clips", a.train_clips)
+      .add("--test-clips", a.test_clips)
+      .add("--batch-size", a.batch_size)
+      .add("--lr", a.lr)
+      .add("--data", a.data)
+      .parse(argc, argv);
   return a;
 }
 
