@@ -20,6 +20,7 @@
 #include <iostream>
 #include <string>
 
+#include "../common/fashion_cnn.h"
 #include "../common/flags.h"
 
 namespace nb = nabla;
@@ -49,13 +50,6 @@ Args parse(int argc, char** argv) {
       .flag("--json", a.json)
       .parse(argc, argv);
   return a;
-}
-
-nn::Sequential make_net() {
-  return nn::Sequential(nn::Conv2d(1, 32, 5, {.padding = 2}), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Conv2d(32, 64, 5, {.padding = 2}), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Flatten(), nn::Linear(64 * 7 * 7, 1024), nn::ReLU(), nn::Dropout(0.4),
-                        nn::Linear(1024, 10));
 }
 
 // Accuracy and the 10x10 confusion matrix (rows: true class, columns: predicted).
@@ -94,7 +88,7 @@ int main(int argc, char** argv) try {
       train, {.batch_size = args.batch_size, .shuffle = true, .seed = 1, .num_workers = 1});
   nb::data::DataLoader test_loader(test, {.batch_size = 500, .num_workers = 1});
 
-  nn::Sequential net = make_net();
+  nn::Sequential net = examples::fashion_cnn();
   std::cout << net.summary({1, 1, 28, 28});
   nb::optim::Adam opt(net.parameters(), {.lr = args.lr});
   // Cosine decay over the epochs: the last epochs take small steps, which settles the

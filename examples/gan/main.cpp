@@ -19,6 +19,7 @@
 #include <iostream>
 #include <string>
 
+#include "../common/fashion_cnn.h"
 #include "../common/flags.h"
 
 namespace nb = nabla;
@@ -62,14 +63,6 @@ Args parse(int argc, char** argv) {
       .add("--seed", a.seed)
       .parse(argc, argv);
   return a;
-}
-
-// examples/fashion_mnist's network (same layer names, so its saved weights load).
-nn::Sequential make_classifier() {
-  return nn::Sequential(nn::Conv2d(1, 32, 5, {.padding = 2}), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Conv2d(32, 64, 5, {.padding = 2}), nn::ReLU(), nn::MaxPool2d(2),
-                        nn::Flatten(), nn::Linear(64 * 7 * 7, 1024), nn::ReLU(), nn::Dropout(0.4),
-                        nn::Linear(1024, 10));
 }
 
 std::shared_ptr<nb::data::Dataset> first(const nb::data::FashionMNIST& full, int64_t limit) {
@@ -123,7 +116,7 @@ int main(int argc, char** argv) try {
   auto test_set = nb::data::FashionMNIST(args.data, /*train=*/false);
 
   // 1. The judge.
-  nn::Sequential classifier = make_classifier();
+  nn::Sequential classifier = examples::fashion_cnn();
   if (!args.classifier.empty()) {
     classifier.load_state_dict(nb::load_safetensors(args.classifier));
     std::printf("classifier loaded from %s\n", args.classifier.c_str());
