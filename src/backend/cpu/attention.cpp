@@ -101,22 +101,12 @@ void softmax_row(C* w, int64_t n, int64_t limit, const M* mask, int64_t ms) {
 }
 
 // Row-major offsets of the leading dims (all but the last `tail`) of a node's strides.
-struct Lead {
-  int n = 0;
-  int64_t size[16], stride[16];
-  Lead(const Node& x, int tail) {
-    for (int d = 0; d + tail < int(x.shape.size()); ++d)
-      size[n] = x.shape[std::size_t(d)], stride[n++] = x.strides[std::size_t(d)];
-  }
-  int64_t offset(int64_t i) const {
-    int64_t off = 0;
-    for (int d = n - 1; d >= 0; --d) {
-      off += (i % size[d]) * stride[d];
-      i /= size[d];
-    }
-    return off;
-  }
-};
+DimList leading_dims(const Node& x, int tail) {
+  DimList d;
+  for (int i = 0; i + tail < int(x.shape.size()); ++i)
+    d.add(x.shape[std::size_t(i)], x.strides[std::size_t(i)]);
+  return d;
+}
 
 template <class T>
 void masked_softmax_kernel(const KernelArgs& a) {
@@ -128,7 +118,7 @@ void masked_softmax_kernel(const KernelArgs& a) {
   const int64_t nd = int64_t(x.shape.size()), n = x.shape.back(), rows = n ? x.numel() / n : 0;
   const int64_t L = nd >= 2 ? x.shape[std::size_t(nd - 2)] : 1;
   const int64_t xs = x.strides.back(), ms = mask ? mask->strides.back() : 0;
-  Lead xl(x, 1), ml = mask ? Lead(*mask, 1) : Lead(x, 1);
+  DimList xl = leading_dims(x, 1), ml = leading_dims(mask ? *mask : x, 1);
   const T* xp = x.ptr<T>();
   const T* mp = mask ? mask->ptr<T>() : nullptr;
   T* out = a.out.ptr<T>();
@@ -162,7 +152,8 @@ void attention_kernel(const KernelArgs& a) {
   const int64_t batches = L ? a.out.numel() / (L * std::max<int64_t>(Ev, 1)) : 0;
   if (a.out.numel() == 0) return;
   T* out = a.out.ptr<T>();
-  Lead ql(q, 2), kl(k, 2), vl(v, 2), ml = mask ? Lead(*mask, 2) : Lead(q, 2);
+  DimList ql = leading_dims(q, 2), kl = leading_dims(k, 2), vl = leading_dims(v, 2),
+          ml = leading_dims(mask ? *mask : q, 2);
   auto rs = [](const Node& n, std::size_t back) { return n.strides[n.strides.size() - back]; };
   // Row blocks small enough for the scores to stay in L2, large enough for an efficient GEMM.
   // Causal blocks are smaller so that each skips more of the keys after its last row.
