@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/samples.h"
 #include "nabla/nabla.h"
 
 namespace nb = nabla;
@@ -11,14 +12,7 @@ namespace nn = nabla::nn;
 
 namespace {
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const nb::Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using nabla::testing::message_of;
 
 TEST(Autoencoder, DenseShapesAndLayers) {
   nn::Autoencoder ae = nn::dense_autoencoder({784, 512, 128, 32});

@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 
+#include "core/samples.h"
 #include "ir/node.h"
 #include "ir/op.h"
 
@@ -47,14 +48,7 @@ nb::Tensor weighted(const nb::Tensor& out) {
   return (out * w).sum();
 }
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const nb::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using nabla::testing::message_of;
 
 }  // namespace
 

@@ -11,19 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "core/samples.h"
+
 namespace nb = nabla;
 namespace nn = nabla::nn;
 
 namespace {
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const nb::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using nabla::testing::message_of;
 
 // An RBM with weights large enough that the tests see structure, not a near-uniform model.
 nn::RBM make_rbm(int64_t nv, int64_t nh, nn::VisibleUnits units, uint64_t seed,
