@@ -42,6 +42,10 @@ struct CompileOptions {
   bool eliminate_common_subexpressions = true;
   bool fold_constants = true;
   bool simplify = true;  // x*1, x+0, double transpose, reshape chains
+  // Convolutions and matmuls by a weight the graph captures (a module's parameter) or holds as
+  // a constant keep that weight in oneDNN's blocked layout, made once and remade only after
+  // the weight changes (its version counter moves; see docs/symbolic.md).
+  bool prepack_weights = true;
 };
 
 namespace compile_detail {

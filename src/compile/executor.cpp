@@ -5,6 +5,7 @@
 #include <bit>
 
 #include "compile/graph.h"
+#include "compile/prepacked.h"
 #include "core/storage.h"
 #include "ir/node.h"
 #include "nabla/random.h"
@@ -135,6 +136,8 @@ std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs)
   std::vector<Tensor> args;
   auto run = [&](const GraphNode& n, std::size_t i, const Attrs& attrs) {
     const int64_t offset = plan.arena_offset[i];
+    if (n.prepacked)
+      if (Tensor t = run_prepacked(n, args, arena, offset); t.defined()) return t;
     return arena && offset >= 0 ? run_in_arena(n, args, attrs, arena, offset)
                                 : run_node(n, args, attrs);
   };

@@ -160,6 +160,7 @@ std::string describe(const Graph& g) {
         os << n.op->name << '(';
         for (std::size_t k = 0; k < n.inputs.size(); ++k) os << (k ? ", %" : "%") << n.inputs[k];
         os << ')';
+        if (n.prepacked) os << " prepacked";
         break;
     }
     os << ' ' << shape_str(n.shape) << ' ' << dtype_name(n.dtype) << '\n';
@@ -181,6 +182,7 @@ void optimize(Graph& g, const CompileOptions& o) {
     if (o.eliminate_dead_code) changed += eliminate_dead_code(g);
     if (changed == 0) break;
   }
+  if (o.prepack_weights) prepack_weights(g);
 }
 
 std::shared_ptr<const Plan> make_plan(Graph graph, bool fuse) {

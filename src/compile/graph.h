@@ -13,6 +13,8 @@
 
 namespace nabla::compile_detail {
 
+class PrepackedWeights;  // compile/prepacked.h
+
 enum class NodeKind {
   input,     // a placeholder: the value comes from the call
   constant,  // a frozen value (nb::constant, a C++ literal, a folded subgraph)
@@ -29,6 +31,9 @@ struct GraphNode {
   DType dtype = float32;
   std::string name;  // inputs: the placeholder's name
   Tensor value;      // constant and captured nodes
+  // Set by passes/prepack_weights.cpp on a conv/matmul whose weight (input 1) comes from a
+  // captured or constant node: the weight in oneDNN's layout, packed once and reused per call.
+  std::shared_ptr<PrepackedWeights> prepacked;
 };
 
 struct Graph {
@@ -56,6 +61,7 @@ int eliminate_common_subexpressions(Graph& g);
 int fold_constants(Graph& g);
 int simplify(Graph& g);
 int transpose_matmuls(Graph& g);
+int prepack_weights(Graph& g);
 void optimize(Graph& g, const CompileOptions& options);
 
 // A fused group as a register-machine program (fused_program.cpp): registers 0..sources-1 hold

@@ -240,6 +240,7 @@ Function load_function(const std::string& path) {
     bad_file(path, std::string("malformed header: ") + e.what());
   }
   if (g.outputs.empty()) bad_file(path, "no outputs");
+  compile_detail::prepack_weights(g);  // a plan-time choice, not saved
   return Function(compile_detail::make_plan(std::move(g)));
 }
 
