@@ -134,10 +134,15 @@ TEST(PrepackWeights, LinearEqualsEagerForBatchSizes) {
   nb::Function f = nb::compile(lin.forward(x));
   ASSERT_EQ(prepacked_nodes(f).size(), 1u);
   nb::NoGradGuard no_grad;
-  for (int64_t batch : {1, 7, 64, 1}) {
+  nb::Tensor one = nb::randn({1, 96});
+  expect_close(f({one}), lin.forward(one));
+  // One row runs sgemm's matrix-vector product on the plain weight: nothing to pack.
+  EXPECT_EQ(packs(f), 0u);
+  for (int64_t batch : {7, 64, 1, 7}) {
     nb::Tensor in = nb::randn({batch, 96});
     expect_close(f({in}), lin.forward(in));
   }
+  EXPECT_GE(packs(f), 1u);
   // 3-d inputs fold their leading dims into the rows of one product.
   auto x3 = nb::placeholder("x", {3, 5, 96});
   nb::Function f3 = nb::compile(lin.forward(x3));

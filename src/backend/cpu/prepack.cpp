@@ -225,6 +225,9 @@ std::shared_ptr<const PackedKernel> packed_kernel(std::string_view op,
     if (in.size() != 2 || w.size() != 2 || x.empty() || x.back() != w[0] || !in[0]->is_contiguous())
       return nullptr;
     const int64_t k = w[0], n = w[1], rows = in[0]->numel() / k;
+    // One row is a matrix-vector product: sgemm streams the plain weight once without packing
+    // it, as fast as the blocked primitive (measured in bench/prepack_bench.cpp).
+    if (rows < 2) return nullptr;
     return cached({0, rows, k, n}, [&] { return std::make_shared<MatmulKernel>(rows, k, n); });
   }
   const std::size_t r = op == "conv2d" ? 2 : op == "conv3d" ? 3 : 0;

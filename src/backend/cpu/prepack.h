@@ -33,7 +33,7 @@ class PackedKernel {
 
 // The kernel for `op` ("conv2d", "conv3d", "matmul") on these inputs (x, weight[, bias]) and
 // attributes, or null when there is none: another dtype or device, empty tensors, a weight that
-// is not 2-d for matmul, an input x whose rows are not stacked contiguously.
+// is not 2-d for matmul, an input x whose rows are not stacked contiguously or is one row.
 std::shared_ptr<const PackedKernel> packed_kernel(std::string_view op,
                                                   std::span<const Node* const> in,
                                                   const Attrs& attrs);
