@@ -302,7 +302,9 @@ TEST(Recurrent, HybridizedEvalMatchesEager) {
   nb::Tensor eager = m(x);
   m.hybridize();
   nb::NoGradGuard off;
-  expect_close(m(x), eager, 0, "hybridized");
+  // Compiled matmuls by a weight use a pre-packed weight and oneDNN's matmul primitive
+  // (docs/symbolic.md): equal to eager sgemm up to float32 rounding, not bit for bit.
+  expect_close(m(x), eager, 1e-6, "hybridized");
   EXPECT_EQ(m.hybrid_signatures(), 1u);
 }
 
