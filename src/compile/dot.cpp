@@ -60,7 +60,7 @@ std::string graph_to_dot(const Graph& g) {
         style = "shape=box, style=filled, fillcolor=\"#e4e4e4\"";
         break;
       case NodeKind::op:
-        label = n.op->name;
+        label = n.prepacked ? n.op->name + " (prepacked)" : n.op->name;
         for (const Attr& a : n.attrs.items()) {
           std::string k = a.name;
           if (k == "seed" || k == "offset") continue;  // changes every call

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <nabla/nabla.h>
 
+#include <thread>
+
 #include "compile/graph.h"
 #include "compile/prepacked.h"
 #include "ir/node.h"
@@ -75,6 +77,8 @@ TEST(PrepackWeights, CompileRunsThePassUnlessTurnedOff) {
   nb::Function on = nb::compile(y), off = nb::compile(y, {.prepack_weights = false});
   EXPECT_EQ(prepacked_nodes(on).size(), 1u);
   EXPECT_TRUE(prepacked_nodes(off).empty());
+  EXPECT_NE(on.to_dot().find("conv2d (prepacked)"), std::string::npos);
+  EXPECT_EQ(off.to_dot().find("prepacked"), std::string::npos);
   nb::Tensor in = nb::randn({1, 2, 6, 6});
   nb::Tensor eager = nb::conv2d(in, w, nb::Tensor(), {});
   expect_close(on({in}), eager);
@@ -316,4 +320,26 @@ TEST(PrepackWeights, LoadedFunctionsPrepackToo) {
   EXPECT_EQ(prepacked_nodes(g).size(), 1u);
   nb::Tensor in = nb::randn({1, 3, 5, 5});
   expect_close(g({in}), nb::conv2d(in, w, nb::Tensor(), {}));
+}
+
+TEST(PrepackWeights, ConcurrentCallsShareOnePackedWeight) {
+  nb::manual_seed(10);
+  nb::Tensor w = nb::randn({16, 8, 3, 3}), fc = nb::randn({10, 16 * 6 * 6});
+  auto x = nb::placeholder("x", {4, 8, 6, 6});
+  nb::Tensor h = nb::conv2d(x, w, nb::Tensor(), {.padding = {1, 1}});
+  nb::Function f = nb::compile(nb::matmul(h.reshape({4, 16 * 6 * 6}), fc.t()));
+  ASSERT_EQ(prepacked_nodes(f).size(), 2u);
+  std::vector<nb::Tensor> in, out(8);
+  for (int t = 0; t < 8; ++t) in.push_back(nb::randn({4, 8, 6, 6}));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] { out[std::size_t(t)] = f({in[std::size_t(t)]}); });
+  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < 8; ++t) {
+    nb::Tensor eager = nb::matmul(
+        nb::conv2d(in[std::size_t(t)], w, nb::Tensor(), {.padding = {1, 1}}).reshape({4, 576}),
+        fc.t());
+    expect_close(out[std::size_t(t)], eager);
+  }
+  EXPECT_EQ(packs(f), 2u);
 }
