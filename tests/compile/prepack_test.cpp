@@ -343,3 +343,34 @@ TEST(PrepackWeights, ConcurrentCallsShareOnePackedWeight) {
   }
   EXPECT_EQ(packs(f), 2u);
 }
+
+TEST(PrepackWeights, TrainingThroughAJittedForwardMatchesEagerTraining) {
+  // The jitted forward's weights change at every step (SGD writes them in place); each call
+  // packs the new weights, and backward runs through the recorded (plain-weight) nodes.
+  nb::manual_seed(11);
+  std::vector<nb::Tensor> pj = {nb::randn({4, 2, 3, 3}), nb::randn({4}), nb::randn({100, 3})};
+  std::vector<nb::Tensor> pe;
+  for (nb::Tensor& p : pj) {
+    pe.push_back(p.clone().requires_grad_());
+    p.requires_grad_();
+  }
+  auto net = [](const nb::Tensor& t, const std::vector<nb::Tensor>& p) {
+    nb::Tensor h = nb::relu(nb::conv2d(t, p[0], p[1], {.padding = {1, 1}}));
+    return nb::matmul(h.reshape({t.size(0), 100}), p[2]);
+  };
+  nb::optim::SGD opt_j(pj, {.lr = 0.1}), opt_e(pe, {.lr = 0.1});
+  auto fn = nb::jit([&](const nb::Tensor& t) { return net(t, pj); });
+  for (int step = 0; step < 3; ++step) {
+    nb::Tensor in = nb::randn({6, 2, 5, 5});
+    nb::Tensor out_j = fn(in), out_e = net(in, pe);
+    expect_close(out_j, out_e);
+    opt_j.zero_grad();
+    opt_e.zero_grad();
+    (out_j * out_j).mean().backward();
+    (out_e * out_e).mean().backward();
+    opt_j.step();
+    opt_e.step();
+  }
+  for (std::size_t i = 0; i < pj.size(); ++i) expect_close(pj[i], pe[i]);
+  EXPECT_EQ(fn.traces(), 1u);
+}
