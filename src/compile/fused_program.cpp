@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "backend/cpu/parallel.h"
 #include "backend/cpu/unary_functors.h"
@@ -19,6 +22,9 @@ namespace nabla::compile_detail {
 namespace {
 
 constexpr int64_t kChunk = 512;  // elements per register: a dozen float32 registers fit in L1
+// Results at least this large go out with streaming stores: they cannot stay in the last-level
+// cache for the next op anyway, and a plain store first reads each line it writes.
+constexpr int64_t kStreamBytes = int64_t(32) << 20;
 
 enum Code : uint8_t {
   kAdd,
@@ -41,6 +47,8 @@ enum Code : uint8_t {
   kRelu,
 };
 
+enum Post : uint8_t { kPostNone, kPostMul, kPostAdd, kPostSub };
+
 bool code_of(const std::string& op, uint8_t& code) {
   static const std::pair<const char*, Code> table[] = {
       {"add", kAdd},         {"sub", kSub},          {"mul", kMul},     {"div", kDiv},
@@ -56,57 +64,131 @@ bool code_of(const std::string& op, uint8_t& code) {
   return false;
 }
 
-// dst[i] = f(a[i], b[i]) over one chunk. restrict: registers never alias (see the allocator).
-template <class T, class F>
+// What an instruction does to its result before the store: nothing, `* k` or `+ k`.
+template <class T>
+struct NoPost {
+  [[gnu::always_inline]] T operator()(T x) const { return x; }
+};
+template <class T>
+struct MulPost {
+  T k;
+  [[gnu::always_inline]] T operator()(T x) const { return T(x * k); }
+};
+template <class T>
+struct AddPost {
+  T k;
+  [[gnu::always_inline]] T operator()(T x) const { return T(x + k); }
+};
+template <class T>
+struct SubPost {
+  T k;
+  [[gnu::always_inline]] T operator()(T x) const { return T(x - k); }
+};
+
+// dst[i] = post(f(a[i], b[i])) over one chunk. restrict: registers never alias (see the
+// allocator).
+template <class T, class F, class P>
 [[gnu::always_inline]] inline void binary(T* __restrict d, const T* __restrict a,
-                                          const T* __restrict b, int64_t n, F f) {
-  for (int64_t i = 0; i < n; ++i) d[i] = f(a[i], b[i]);
+                                          const T* __restrict b, int64_t n, F f, P p) {
+  for (int64_t i = 0; i < n; ++i) d[i] = p(f(a[i], b[i]));
+}
+template <class T, class F, class P>
+[[gnu::always_inline]] inline void binary_k(T* __restrict d, const T* __restrict a, T b, int64_t n,
+                                            F f, P p) {
+  for (int64_t i = 0; i < n; ++i) d[i] = p(f(a[i], b));
+}
+template <class T, class F, class P>
+[[gnu::always_inline]] inline void unary(T* __restrict d, const T* __restrict a, int64_t n, F f,
+                                         P p) {
+  for (int64_t i = 0; i < n; ++i) d[i] = p(f(a[i]));
+}
+
+// One instruction, its operand form and its post step picked once per chunk.
+template <class T, class F>
+void run_binary(const FusedProgram::Instr& in, T* d, const T* a, const T* b, const T* k, int64_t n,
+                F f) {
+  auto go = [&](auto p) {
+    if (in.b_scalar)
+      binary_k(d, a, k[in.b], n, f, p);
+    else
+      binary(d, a, b, n, f, p);
+  };
+  if (in.post == kPostMul) return go(MulPost<T>{k[in.post_k]});
+  if (in.post == kPostAdd) return go(AddPost<T>{k[in.post_k]});
+  if (in.post == kPostSub) return go(SubPost<T>{k[in.post_k]});
+  go(NoPost<T>{});
 }
 template <class T, class F>
-[[gnu::always_inline]] inline void unary(T* __restrict d, const T* __restrict a, int64_t n, F f) {
-  for (int64_t i = 0; i < n; ++i) d[i] = f(a[i]);
+void run_unary(const FusedProgram::Instr& in, T* d, const T* a, const T* k, int64_t n, F f) {
+  if (in.post == kPostMul) return unary(d, a, n, f, MulPost<T>{k[in.post_k]});
+  if (in.post == kPostAdd) return unary(d, a, n, f, AddPost<T>{k[in.post_k]});
+  if (in.post == kPostSub) return unary(d, a, n, f, SubPost<T>{k[in.post_k]});
+  unary(d, a, n, f, NoPost<T>{});
 }
 
 // The formulas of the binary, unary and activation kernels (src/backend/cpu/*.cpp).
 template <class T>
-void run_instr(uint8_t code, T* d, const T* a, const T* b, int64_t n) {
+void run_instr(const FusedProgram::Instr& in, T* d, const T* a, const T* b, const T* k, int64_t n) {
+  switch (in.code) {
+    case kAdd:
+      return run_binary(in, d, a, b, k, n, [](T x, T y) { return T(x + y); });
+    case kSub:
+      return run_binary(in, d, a, b, k, n, [](T x, T y) { return T(x - y); });
+    case kMul:
+      return run_binary(in, d, a, b, k, n, [](T x, T y) { return T(x * y); });
+    case kDiv:
+      return run_binary(in, d, a, b, k, n, [](T x, T y) { return T(x / y); });
+    case kMax:
+      return run_binary(in, d, a, b, k, n, [](T x, T y) { return (x > y || x != x) ? x : y; });
+    case kMin:
+      return run_binary(in, d, a, b, k, n, [](T x, T y) { return (x < y || x != x) ? x : y; });
+    case kNeg:
+      return run_unary(in, d, a, k, n, [](T x) { return T(-x); });
+    case kAbs:
+      return run_unary(in, d, a, k, n, [](T x) { return std::fabs(x); });
+    case kSquare:
+      return run_unary(in, d, a, k, n, [](T x) { return T(x * x); });
+    case kRecip:
+      return run_unary(in, d, a, k, n, [](T x) { return T(1) / x; });
+    case kSqrt:
+      return run_unary(in, d, a, k, n, [](T x) { return std::sqrt(x); });
+    case kRsqrt:
+      return run_unary(in, d, a, k, n, [](T x) { return T(1) / std::sqrt(x); });
+    case kExp:
+      return run_unary(in, d, a, k, n, cpu::ExpF{});
+    case kLog:
+      return run_unary(in, d, a, k, n, cpu::LogF{});
+    case kLog1p:
+      return run_unary(in, d, a, k, n, cpu::Log1pF{});
+    case kTanh:
+      return run_unary(in, d, a, k, n, cpu::TanhF{});
+    case kSigmoid:
+      return run_unary(in, d, a, k, n, cpu::SigmoidF{});
+    case kRelu:
+      return run_unary(in, d, a, k, n, [](T x) { return x > T(0) ? x : (x != x ? x : T(0)); });
+  }
+}
+
+// Whether `post(code(...))` may run as one expression without changing bits: the compiler
+// contracts a multiply feeding an add into one fused multiply-add (one rounding instead of
+// two), so `+ k` is only folded after ops whose last step is not a multiply.
+bool add_may_follow(uint8_t code) {
   switch (code) {
     case kAdd:
-      return binary(d, a, b, n, [](T x, T y) { return T(x + y); });
     case kSub:
-      return binary(d, a, b, n, [](T x, T y) { return T(x - y); });
-    case kMul:
-      return binary(d, a, b, n, [](T x, T y) { return T(x * y); });
     case kDiv:
-      return binary(d, a, b, n, [](T x, T y) { return T(x / y); });
     case kMax:
-      return binary(d, a, b, n, [](T x, T y) { return (x > y || x != x) ? x : y; });
     case kMin:
-      return binary(d, a, b, n, [](T x, T y) { return (x < y || x != x) ? x : y; });
     case kNeg:
-      return unary(d, a, n, [](T x) { return T(-x); });
     case kAbs:
-      return unary(d, a, n, [](T x) { return std::fabs(x); });
-    case kSquare:
-      return unary(d, a, n, [](T x) { return T(x * x); });
     case kRecip:
-      return unary(d, a, n, [](T x) { return T(1) / x; });
     case kSqrt:
-      return unary(d, a, n, [](T x) { return std::sqrt(x); });
     case kRsqrt:
-      return unary(d, a, n, [](T x) { return T(1) / std::sqrt(x); });
-    case kExp:
-      return unary(d, a, n, cpu::ExpF{});
-    case kLog:
-      return unary(d, a, n, cpu::LogF{});
-    case kLog1p:
-      return unary(d, a, n, cpu::Log1pF{});
     case kTanh:
-      return unary(d, a, n, cpu::TanhF{});
-    case kSigmoid:
-      return unary(d, a, n, cpu::SigmoidF{});
     case kRelu:
-      return unary(d, a, n, [](T x) { return x > T(0) ? x : (x != x ? x : T(0)); });
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -118,6 +200,30 @@ struct Source {
   int64_t shape[16];
   int64_t strides[16];  // elements, 0 on broadcast dims, at the root's shape
 };
+
+// How a gathered source reads over one chunk: one value repeated (a row's mean), one contiguous
+// run (a per-feature scale), or scattered (gather copies it).
+template <class T>
+struct Span {
+  enum Kind { one_value, run, scattered } kind = scattered;
+  const T* at = nullptr;
+};
+template <class T>
+Span<T> span_of(const Source& s, int64_t begin, int64_t n) {
+  const int last = s.ndim - 1;
+  int64_t off = 0, rem = begin, inner = 0;
+  for (int d = last; d >= 0; --d) {
+    const int64_t i = rem % s.shape[d];
+    if (d == last) inner = i;
+    off += i * s.strides[d];
+    rem /= s.shape[d];
+  }
+  if (inner + n > s.shape[last]) return {};  // the chunk crosses rows
+  const T* at = reinterpret_cast<const T*>(s.base) + off;
+  if (s.strides[last] == 0) return {Span<T>::one_value, at};
+  if (s.strides[last] == 1) return {Span<T>::run, at};
+  return {};
+}
 
 template <class T>
 void gather(const Source& s, int64_t begin, int64_t n, T* dst) {
@@ -177,41 +283,110 @@ void copy_tiled(const Node& n, T* dst) {
   }
 }
 
+// Copies a finished chunk to an output that will not be read again before it leaves the cache,
+// with streaming stores: they skip reading the destination's lines first (a third of the
+// traffic of a plain store loop) and do not evict the sources.
+template <class T>
+void stream_out(T* __restrict dst, const T* __restrict src, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  if (reinterpret_cast<uintptr_t>(dst) % 64 == 0)
+    for (; i + 64 / int64_t(sizeof(T)) <= n; i += 64 / int64_t(sizeof(T)))
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(dst + i),
+                          _mm512_loadu_si512(reinterpret_cast<const void*>(src + i)));
+#elif defined(__AVX__)
+  if (reinterpret_cast<uintptr_t>(dst) % 32 == 0)
+    for (; i + 32 / int64_t(sizeof(T)) <= n; i += 32 / int64_t(sizeof(T)))
+      _mm256_stream_si256(reinterpret_cast<__m256i*>(dst + i),
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i)));
+#endif
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
 template <class T>
 void run_chunks(const FusedProgram& prog, const std::vector<Source>& src,
                 const std::vector<T*>& outs, int64_t total) {
   const int64_t chunks = (total + kChunk - 1) / kChunk;
   const int n_src = int(src.size());
+  const int n_regs = prog.num_regs, n_out = int(outs.size());
+  const bool stream = total * int64_t(sizeof(T)) >= kStreamBytes;
+  // One-element sources as values (instructions read them so), also kept filled in a register
+  // for the operand positions that read registers.
+  std::vector<T> k(std::size_t(n_src), T(0));
+  for (int s = 0; s < n_src; ++s)
+    if (src[std::size_t(s)].kind == Source::single)
+      k[std::size_t(s)] = *reinterpret_cast<const T*>(src[std::size_t(s)].base);
   cpu::parallel_for(
       chunks, std::max<int64_t>(1, cpu::kGrain / kChunk), [&](int64_t c0, int64_t c1) {
-        // Scratch registers, then one buffer per non-contiguous source.
-        std::vector<T> buf(std::size_t(prog.num_regs) * kChunk);
-        std::vector<const T*> reg(std::size_t(prog.num_regs) + outs.size());
-        for (int r = n_src; r < prog.num_regs; ++r)
-          reg[std::size_t(r)] = &buf[std::size_t(r) * kChunk];
+        // Scratch registers, one buffer per non-contiguous source, and with streaming stores
+        // one buffer per output.
+        std::vector<T> buf(std::size_t(n_regs + (stream ? n_out : 0)) * kChunk);
+        std::vector<const T*> reg(std::size_t(n_regs + n_out));
+        for (int r = n_src; r < n_regs; ++r) reg[std::size_t(r)] = &buf[std::size_t(r) * kChunk];
+        std::vector<T> kc = k;  // the scalars, and this chunk's values of uniform sources
+        std::vector<uint8_t> uniform(std::size_t(n_src), 0);
         for (int s = 0; s < n_src; ++s)
           if (src[std::size_t(s)].kind == Source::single)
-            std::fill_n(&buf[std::size_t(s) * kChunk], kChunk,
-                        *reinterpret_cast<const T*>(src[std::size_t(s)].base));
+            std::fill_n(&buf[std::size_t(s) * kChunk], kChunk, k[std::size_t(s)]);
+        if (stream)
+          for (int j = 0; j < n_out; ++j)
+            reg[std::size_t(n_regs + j)] = &buf[std::size_t(n_regs + j) * kChunk];
         for (int64_t c = c0; c < c1; ++c) {
           const int64_t begin = c * kChunk, n = std::min(kChunk, total - begin);
           for (int s = 0; s < n_src; ++s) {
             const Source& so = src[std::size_t(s)];
             T* own = &buf[std::size_t(s) * kChunk];
-            if (so.kind == Source::contiguous)
+            uniform[std::size_t(s)] = 0;
+            if (so.kind == Source::contiguous) {
               reg[std::size_t(s)] = reinterpret_cast<const T*>(so.base) + begin;
-            else if (so.kind == Source::single)
+            } else if (so.kind == Source::single) {
               reg[std::size_t(s)] = own;
-            else {
-              gather(so, begin, n, own);
-              reg[std::size_t(s)] = own;
+            } else {
+              // A broadcast source is often one value (a row's mean) or one contiguous run (a
+              // per-feature scale) across the whole chunk: read it so, without a copy.
+              const Span<T> sp = span_of<T>(so, begin, n);
+              if (sp.kind == Span<T>::one_value) {
+                kc[std::size_t(s)] = *sp.at;
+                uniform[std::size_t(s)] = 1;
+                reg[std::size_t(s)] = nullptr;  // filled only if read as a register
+              } else if (sp.kind == Span<T>::run) {
+                reg[std::size_t(s)] = sp.at;
+              } else {
+                gather(so, begin, n, own);
+                reg[std::size_t(s)] = own;
+              }
             }
           }
-          for (std::size_t j = 0; j < outs.size(); ++j)
-            reg[std::size_t(prog.num_regs) + j] = outs[j] + begin;
-          for (const FusedProgram::Instr& in : prog.code)
-            run_instr<T>(in.code, const_cast<T*>(reg[in.dst]), reg[in.a], reg[in.b], n);
+          if (!stream)
+            for (int j = 0; j < n_out; ++j)
+              reg[std::size_t(n_regs + j)] = outs[std::size_t(j)] + begin;
+          for (FusedProgram::Instr in : prog.code) {
+            if (in.code <= kMin && !in.b_scalar) {  // a uniform operand read as a value
+              if (in.b < n_src && uniform[in.b]) {
+                in.b_scalar = 1;
+              } else if ((in.code == kAdd || in.code == kMul) && in.a < n_src && uniform[in.a]) {
+                std::swap(in.a, in.b);
+                in.b_scalar = 1;
+              }
+            }
+            auto fill = [&](uint8_t r) {
+              if (r < n_src && uniform[r] && !reg[r]) {
+                T* own = &buf[std::size_t(r) * kChunk];
+                std::fill_n(own, n, kc[r]);
+                reg[r] = own;
+              }
+            };
+            fill(in.a);
+            if (!in.b_scalar) fill(in.b);
+            run_instr<T>(in, const_cast<T*>(reg[in.dst]), reg[in.a], reg[in.b], kc.data(), n);
+          }
+          if (stream)
+            for (int j = 0; j < n_out; ++j)
+              stream_out(outs[std::size_t(j)] + begin, reg[std::size_t(n_regs + j)], n);
         }
+#if defined(__AVX__)
+        if (stream) _mm_sfence();  // streaming stores are weakly ordered: publish them
+#endif
       });
 }
 
@@ -241,20 +416,56 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
     auto it = std::find(grp.escaping.begin(), grp.escaping.end(), member);
     return it == grp.escaping.end() ? -1 : 255 - 1 - int(it - grp.escaping.begin());
   };
+  auto in_group = [&](int node) { return plan.group_of[std::size_t(node)] == group; };
+  // A one-element source (a literal, a scalar weight) is read as a value, not a register.
+  auto scalar = [&](int node) {
+    return !in_group(node) && numel_of(g.nodes[std::size_t(node)].shape) == 1;
+  };
+  // Each member's code, then `x * c`, `x + c`, `x - c` with a one-element c folded into the
+  // instruction computing x (x read by nothing else, not an output): one pass less per chunk.
+  std::vector<uint8_t> code(g.nodes.size(), 0);
+  for (int m : grp.members) {
+    const GraphNode& n = g.nodes[std::size_t(m)];
+    if (n.dtype != root.dtype || !code_of(n.op->name, code[std::size_t(m)])) return nullptr;
+    if (int(n.inputs.size()) != (code[std::size_t(m)] <= kMin ? 2 : 1)) return nullptr;
+  }
+  std::vector<int> folded_into(g.nodes.size(), -1), folds(g.nodes.size(), -1);
+  for (int m : grp.members) {
+    const GraphNode& n = g.nodes[std::size_t(m)];
+    const uint8_t c = code[std::size_t(m)];
+    if (c != kMul && c != kAdd && c != kSub) continue;
+    int x = n.inputs[0], k = n.inputs[1];
+    if (c != kSub && scalar(x) && in_group(k)) std::swap(x, k);
+    if (!in_group(x) || !scalar(k) || out_slot(x) >= 0 || folds[std::size_t(x)] >= 0 ||
+        folded_into[std::size_t(x)] >= 0)
+      continue;
+    if (c != kMul && !add_may_follow(code[std::size_t(x)])) continue;
+    folded_into[std::size_t(m)] = x;
+    folds[std::size_t(x)] = m;
+  }
   // Scratch registers by liveness: a member's register is free after its (single) reader;
   // a destination is taken before its operands are freed so that registers never alias.
   std::vector<int> free_regs;
   int next = n_src;
-  std::vector<int> pending_free;
-  for (std::size_t k = 0; k < grp.members.size(); ++k) {
-    const GraphNode& n = g.nodes[std::size_t(grp.members[k])];
+  for (int m : grp.members) {
+    if (folds[std::size_t(m)] >= 0) continue;  // computed by the instruction of its reader
+    const int x = folded_into[std::size_t(m)] >= 0 ? folded_into[std::size_t(m)] : m;
+    const GraphNode& n = g.nodes[std::size_t(x)];
     FusedProgram::Instr ins{};
-    if (n.dtype != root.dtype || !code_of(n.op->name, ins.code)) return nullptr;
+    ins.code = code[std::size_t(x)];
     const bool is_binary = ins.code <= kMin;
-    if (int(n.inputs.size()) != (is_binary ? 2 : 1)) return nullptr;
-    ins.a = uint8_t(reg_of[std::size_t(n.inputs[0])]);
-    ins.b = uint8_t(is_binary ? reg_of[std::size_t(n.inputs[1])] : ins.a);
-    int dst = out_slot(grp.members[k]);
+    int a = n.inputs[0], b = is_binary ? n.inputs[1] : a;
+    if ((ins.code == kAdd || ins.code == kMul) && scalar(a) && !scalar(b)) std::swap(a, b);
+    ins.a = uint8_t(reg_of[std::size_t(a)]);
+    ins.b = uint8_t(reg_of[std::size_t(b)]);
+    ins.b_scalar = is_binary && scalar(b);
+    if (x != m) {
+      const uint8_t c = code[std::size_t(m)];
+      ins.post = c == kMul ? kPostMul : c == kAdd ? kPostAdd : kPostSub;
+      const GraphNode& p = g.nodes[std::size_t(m)];
+      ins.post_k = uint8_t(reg_of[std::size_t(p.inputs[0] == x ? p.inputs[1] : p.inputs[0])]);
+    }
+    int dst = out_slot(m);
     if (dst >= 0) {
       // an output
     } else if (!free_regs.empty()) {
@@ -265,9 +476,8 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
     }
     if (next + n_out > 255) return nullptr;
     for (int in : n.inputs)
-      if (plan.group_of[std::size_t(in)] == group && out_slot(in) < 0)
-        free_regs.push_back(reg_of[std::size_t(in)]);
-    reg_of[std::size_t(grp.members[k])] = dst;
+      if (in_group(in) && out_slot(in) < 0) free_regs.push_back(reg_of[std::size_t(in)]);
+    reg_of[std::size_t(m)] = dst;
     ins.dst = uint8_t(dst);
     prog->code.push_back(ins);
   }
@@ -280,7 +490,7 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
   for (FusedProgram::Instr& in : prog->code) {
     renumber(in.dst);
     renumber(in.a);
-    renumber(in.b);
+    if (!in.b_scalar) renumber(in.b);
   }
   return prog;
 }
@@ -327,6 +537,20 @@ bool run_program(const Plan& plan, int group, std::vector<Tensor>& value) {
       if (d >= off && n.shape[d - off] != 1 && n.shape[d - off] != shape[d]) return false;
       so.strides[d] = (d < off || n.shape[d - off] == 1) ? 0 : n.strides[d - off];
     }
+    // Merge neighbouring dims that step as one (both broadcast, or contiguous across them):
+    // longer rows are read as one value or one run more often.
+    int nd = 0;
+    for (int d = 0; d < so.ndim; ++d) {
+      if (nd > 0 && so.strides[nd - 1] == so.strides[d] * so.shape[d]) {
+        so.shape[nd - 1] *= so.shape[d];
+        so.strides[nd - 1] = so.strides[d];
+        continue;
+      }
+      so.shape[nd] = so.shape[d];
+      so.strides[nd] = so.strides[d];
+      ++nd;
+    }
+    so.ndim = nd;
   }
   std::vector<int> out_nodes{grp.members.back()};
   out_nodes.insert(out_nodes.end(), grp.escaping.begin(), grp.escaping.end());

@@ -62,8 +62,12 @@ void optimize(Graph& g, const CompileOptions& options);
 // the group's outside inputs, the others the members' values; register num_regs is the root's
 // output, num_regs + 1 + j the group's j-th escaping member's.
 struct FusedProgram {
+  // dst = post(code(a, b)). b_scalar: b names a one-element source read as a value. post: 0
+  // none, 1 multiply by, 2 add the one-element source post_k (a following `* c` or `+ c` folded
+  // in, so its value never goes through a register).
   struct Instr {
     uint8_t code, dst, a, b;
+    uint8_t b_scalar = 0, post = 0, post_k = 0;
   };
   DType dtype = float32;
   std::vector<int> sources;  // node ids
