@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -303,91 +304,243 @@ void stream_out(T* __restrict dst, const T* __restrict src, int64_t n) {
   for (; i < n; ++i) dst[i] = src[i];
 }
 
+// One thread's machinery for running the program over chunks: scratch registers, one buffer per
+// non-contiguous source, with streaming stores one buffer per output, and the scalars.
+template <class T>
+class ChunkRunner {
+ public:
+  ChunkRunner(const FusedProgram& prog, const std::vector<Source>& src, const std::vector<T*>& outs,
+              const std::vector<T>& k, bool stream)
+      : prog_(prog),
+        src_(src),
+        outs_(outs),
+        n_src_(int(src.size())),
+        n_regs_(prog.num_regs),
+        n_out_(int(outs.size())),
+        stream_(stream),
+        buf_(std::size_t(n_regs_ + (stream ? n_out_ : 0)) * kChunk),
+        reg_(std::size_t(n_regs_ + n_out_)),
+        kc_(k),
+        uniform_(std::size_t(n_src_), 0) {
+    for (int r = n_src_; r < n_regs_; ++r) reg_[std::size_t(r)] = own(r);
+    for (int s = 0; s < n_src_; ++s)
+      if (src[std::size_t(s)].kind == Source::single)
+        std::fill_n(own(s), kChunk, k[std::size_t(s)]);
+    if (stream)
+      for (int j = 0; j < n_out_; ++j) reg_[std::size_t(n_regs_ + j)] = own(n_regs_ + j);
+  }
+  ChunkRunner(const ChunkRunner&) = delete;
+  ChunkRunner& operator=(const ChunkRunner&) = delete;
+  ~ChunkRunner() {
+#if defined(__AVX__)
+    if (stream_) _mm_sfence();  // streaming stores are weakly ordered: publish them
+#endif
+  }
+
+  // Runs the program over elements [begin, begin + n), n <= kChunk: outputs (those not null)
+  // are written, other values stay in their registers (value()).
+  void run(int64_t begin, int64_t n) {
+    for (int s = 0; s < n_src_; ++s) {
+      const Source& so = src_[std::size_t(s)];
+      uniform_[std::size_t(s)] = 0;
+      if (so.kind == Source::contiguous) {
+        reg_[std::size_t(s)] = reinterpret_cast<const T*>(so.base) + begin;
+      } else if (so.kind == Source::single) {
+        reg_[std::size_t(s)] = own(s);
+      } else {
+        // A broadcast source is often one value (a row's mean) or one contiguous run (a
+        // per-feature scale) across the whole chunk: read it so, without a copy.
+        const Span<T> sp = span_of<T>(so, begin, n);
+        if (sp.kind == Span<T>::one_value) {
+          kc_[std::size_t(s)] = *sp.at;
+          uniform_[std::size_t(s)] = 1;
+          reg_[std::size_t(s)] = nullptr;  // filled only if read as a register
+        } else if (sp.kind == Span<T>::run) {
+          reg_[std::size_t(s)] = sp.at;
+        } else {
+          gather(so, begin, n, own(s));
+          reg_[std::size_t(s)] = own(s);
+        }
+      }
+    }
+    if (!stream_)
+      for (int j = 0; j < n_out_; ++j)
+        reg_[std::size_t(n_regs_ + j)] =
+            outs_[std::size_t(j)] ? outs_[std::size_t(j)] + begin : nullptr;
+    for (FusedProgram::Instr in : prog_.code) {
+      if (in.code <= kMin && !in.b_scalar) {  // a uniform operand read as a value
+        if (in.b < n_src_ && uniform_[in.b]) {
+          in.b_scalar = 1;
+        } else if ((in.code == kAdd || in.code == kMul) && in.a < n_src_ && uniform_[in.a]) {
+          std::swap(in.a, in.b);
+          in.b_scalar = 1;
+        }
+      }
+      fill(in.a, n);
+      if (!in.b_scalar) fill(in.b, n);
+      run_instr<T>(in, const_cast<T*>(reg_[in.dst]), reg_[in.a], reg_[in.b], kc_.data(), n);
+    }
+    if (stream_)
+      for (int j = 0; j < n_out_; ++j)
+        if (outs_[std::size_t(j)])
+          stream_out(outs_[std::size_t(j)] + begin, reg_[std::size_t(n_regs_ + j)], n);
+  }
+  const T* value(int reg) const { return reg_[std::size_t(reg)]; }
+
+ private:
+  T* own(int r) { return &buf_[std::size_t(r) * kChunk]; }
+  void fill(uint8_t r, int64_t n) {
+    if (r < n_src_ && uniform_[r] && !reg_[r]) {
+      std::fill_n(own(r), n, kc_[r]);
+      reg_[r] = own(r);
+    }
+  }
+
+  const FusedProgram& prog_;
+  const std::vector<Source>& src_;
+  const std::vector<T*>& outs_;
+  const int n_src_, n_regs_, n_out_;
+  const bool stream_;
+  std::vector<T> buf_;
+  std::vector<const T*> reg_;
+  std::vector<T> kc_;  // the scalars, and this chunk's values of uniform sources
+  std::vector<uint8_t> uniform_;
+};
+
+// One-element sources as values (instructions read them so).
+template <class T>
+std::vector<T> scalars_of(const std::vector<Source>& src) {
+  std::vector<T> k(src.size(), T(0));
+  for (std::size_t s = 0; s < src.size(); ++s)
+    if (src[s].kind == Source::single) k[s] = *reinterpret_cast<const T*>(src[s].base);
+  return k;
+}
+
 template <class T>
 void run_chunks(const FusedProgram& prog, const std::vector<Source>& src,
                 const std::vector<T*>& outs, int64_t total) {
   const int64_t chunks = (total + kChunk - 1) / kChunk;
-  const int n_src = int(src.size());
-  const int n_regs = prog.num_regs, n_out = int(outs.size());
   const bool stream = total * int64_t(sizeof(T)) >= kStreamBytes;
-  // One-element sources as values (instructions read them so), also kept filled in a register
-  // for the operand positions that read registers.
-  std::vector<T> k(std::size_t(n_src), T(0));
-  for (int s = 0; s < n_src; ++s)
-    if (src[std::size_t(s)].kind == Source::single)
-      k[std::size_t(s)] = *reinterpret_cast<const T*>(src[std::size_t(s)].base);
-  cpu::parallel_for(
-      chunks, std::max<int64_t>(1, cpu::kGrain / kChunk), [&](int64_t c0, int64_t c1) {
-        // Scratch registers, one buffer per non-contiguous source, and with streaming stores
-        // one buffer per output.
-        std::vector<T> buf(std::size_t(n_regs + (stream ? n_out : 0)) * kChunk);
-        std::vector<const T*> reg(std::size_t(n_regs + n_out));
-        for (int r = n_src; r < n_regs; ++r) reg[std::size_t(r)] = &buf[std::size_t(r) * kChunk];
-        std::vector<T> kc = k;  // the scalars, and this chunk's values of uniform sources
-        std::vector<uint8_t> uniform(std::size_t(n_src), 0);
-        for (int s = 0; s < n_src; ++s)
-          if (src[std::size_t(s)].kind == Source::single)
-            std::fill_n(&buf[std::size_t(s) * kChunk], kChunk, k[std::size_t(s)]);
-        if (stream)
-          for (int j = 0; j < n_out; ++j)
-            reg[std::size_t(n_regs + j)] = &buf[std::size_t(n_regs + j) * kChunk];
-        for (int64_t c = c0; c < c1; ++c) {
-          const int64_t begin = c * kChunk, n = std::min(kChunk, total - begin);
-          for (int s = 0; s < n_src; ++s) {
-            const Source& so = src[std::size_t(s)];
-            T* own = &buf[std::size_t(s) * kChunk];
-            uniform[std::size_t(s)] = 0;
-            if (so.kind == Source::contiguous) {
-              reg[std::size_t(s)] = reinterpret_cast<const T*>(so.base) + begin;
-            } else if (so.kind == Source::single) {
-              reg[std::size_t(s)] = own;
-            } else {
-              // A broadcast source is often one value (a row's mean) or one contiguous run (a
-              // per-feature scale) across the whole chunk: read it so, without a copy.
-              const Span<T> sp = span_of<T>(so, begin, n);
-              if (sp.kind == Span<T>::one_value) {
-                kc[std::size_t(s)] = *sp.at;
-                uniform[std::size_t(s)] = 1;
-                reg[std::size_t(s)] = nullptr;  // filled only if read as a register
-              } else if (sp.kind == Span<T>::run) {
-                reg[std::size_t(s)] = sp.at;
-              } else {
-                gather(so, begin, n, own);
-                reg[std::size_t(s)] = own;
-              }
-            }
-          }
-          if (!stream)
-            for (int j = 0; j < n_out; ++j)
-              reg[std::size_t(n_regs + j)] = outs[std::size_t(j)] + begin;
-          for (FusedProgram::Instr in : prog.code) {
-            if (in.code <= kMin && !in.b_scalar) {  // a uniform operand read as a value
-              if (in.b < n_src && uniform[in.b]) {
-                in.b_scalar = 1;
-              } else if ((in.code == kAdd || in.code == kMul) && in.a < n_src && uniform[in.a]) {
-                std::swap(in.a, in.b);
-                in.b_scalar = 1;
-              }
-            }
-            auto fill = [&](uint8_t r) {
-              if (r < n_src && uniform[r] && !reg[r]) {
-                T* own = &buf[std::size_t(r) * kChunk];
-                std::fill_n(own, n, kc[r]);
-                reg[r] = own;
-              }
-            };
-            fill(in.a);
-            if (!in.b_scalar) fill(in.b);
-            run_instr<T>(in, const_cast<T*>(reg[in.dst]), reg[in.a], reg[in.b], kc.data(), n);
-          }
-          if (stream)
-            for (int j = 0; j < n_out; ++j)
-              stream_out(outs[std::size_t(j)] + begin, reg[std::size_t(n_regs + j)], n);
+  const std::vector<T> k = scalars_of<T>(src);
+  cpu::parallel_for(chunks, std::max<int64_t>(1, cpu::kGrain / kChunk),
+                    [&](int64_t c0, int64_t c1) {
+                      ChunkRunner<T> runner(prog, src, outs, k, stream);
+                      for (int64_t c = c0; c < c1; ++c)
+                        runner.run(c * kChunk, std::min(kChunk, total - c * kChunk));
+                    });
+}
+
+// The reduction's fold: sum, or max/min where NaN wins (as the reduce kernels).
+template <class T>
+struct Fold {
+  FusedProgram::Reduce kind;
+  T identity() const {
+    if (kind == FusedProgram::sum) return T(0);
+    return kind == FusedProgram::max ? -std::numeric_limits<T>::infinity()
+                                     : std::numeric_limits<T>::infinity();
+  }
+  // acc[i] = acc[i] (+) v[i] for i < n, vectorised.
+  void into(T* __restrict acc, const T* __restrict v, int64_t n) const {
+    if (kind == FusedProgram::sum)
+      for (int64_t i = 0; i < n; ++i) acc[i] += v[i];
+    else if (kind == FusedProgram::max)
+      for (int64_t i = 0; i < n; ++i) acc[i] = (v[i] > acc[i] || v[i] != v[i]) ? v[i] : acc[i];
+    else
+      for (int64_t i = 0; i < n; ++i) acc[i] = (v[i] < acc[i] || v[i] != v[i]) ? v[i] : acc[i];
+  }
+  T merge(T a, T b) const {
+    T acc[1] = {a}, v[1] = {b};
+    into(acc, v, 1);
+    return acc[0];
+  }
+};
+
+// A reducing group: every chunk of the elementwise result is folded as soon as it is made.
+// Work is split the same way whatever the thread count, and partial results are merged in a
+// fixed order, so results do not depend on the number of threads.
+template <class T>
+void run_reduce(const FusedProgram& prog, const std::vector<Source>& src,
+                const std::vector<T*>& outs, T* result) {
+  constexpr int64_t kSegment = 16 * kChunk;  // elements per task
+  constexpr int kLanes = 16;
+  const Fold<T> fold{prog.reduce};
+  const int64_t outer = prog.outer, red = prog.red, inner = prog.inner;
+  const std::vector<T> k = scalars_of<T>(src);
+  auto value = [&](ChunkRunner<T>& runner) { return runner.value(prog.reduce_reg); };
+  if (inner == 1) {  // rows: lanes of accumulators per segment of a row
+    const int64_t segs = (red + kSegment - 1) / kSegment;
+    std::vector<T> part(std::size_t(outer * segs));
+    cpu::parallel_for(outer * segs, 1, [&](int64_t t0, int64_t t1) {
+      ChunkRunner<T> runner(prog, src, outs, k, false);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t o = t / segs, b = (t % segs) * kSegment, e = std::min(red, b + kSegment);
+        T lanes[kLanes];
+        std::fill_n(lanes, kLanes, fold.identity());
+        for (int64_t c = b; c < e; c += kChunk) {
+          const int64_t n = std::min(kChunk, e - c);
+          runner.run(o * red + c, n);
+          const T* v = value(runner);
+          int64_t i = 0;
+          for (; i + kLanes <= n; i += kLanes) fold.into(lanes, v + i, kLanes);
+          for (; i < n; ++i) lanes[0] = fold.merge(lanes[0], v[i]);
         }
-#if defined(__AVX__)
-        if (stream) _mm_sfence();  // streaming stores are weakly ordered: publish them
-#endif
-      });
+        T acc = lanes[0];
+        for (int l = 1; l < kLanes; ++l) acc = fold.merge(acc, lanes[l]);
+        part[std::size_t(t)] = acc;
+      }
+    });
+    for (int64_t o = 0; o < outer; ++o) {
+      T acc = part[std::size_t(o * segs)];
+      for (int64_t s = 1; s < segs; ++s) acc = fold.merge(acc, part[std::size_t(o * segs + s)]);
+      result[o] = acc;
+    }
+    return;
+  }
+  if (inner >= kChunk) {  // wide rows: a task owns a block of output columns
+    const int64_t blocks = (inner + kChunk - 1) / kChunk;
+    cpu::parallel_for(outer * blocks, 1, [&](int64_t t0, int64_t t1) {
+      ChunkRunner<T> runner(prog, src, outs, k, false);
+      T acc[kChunk];
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t o = t / blocks, cb = (t % blocks) * kChunk, w = std::min(kChunk, inner - cb);
+        std::fill_n(acc, w, fold.identity());
+        for (int64_t r = 0; r < red; ++r) {
+          runner.run((o * red + r) * inner + cb, w);
+          fold.into(acc, value(runner), w);
+        }
+        std::copy_n(acc, w, result + o * inner + cb);
+      }
+    });
+    return;
+  }
+  // Narrow rows: a task folds a slice of rows into its own partial row, merged in order.
+  const int64_t rows = std::max<int64_t>(1, kSegment / inner), slices = (red + rows - 1) / rows;
+  std::vector<T> part(std::size_t(outer * slices * inner), fold.identity());
+  cpu::parallel_for(outer * slices, 1, [&](int64_t t0, int64_t t1) {
+    ChunkRunner<T> runner(prog, src, outs, k, false);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t o = t / slices, r0 = (t % slices) * rows, r1 = std::min(red, r0 + rows);
+      T* acc = &part[std::size_t(t * inner)];
+      const int64_t first = (o * red + r0) * inner, last = (o * red + r1) * inner;
+      for (int64_t c = first; c < last; c += kChunk) {
+        const int64_t n = std::min(kChunk, last - c);
+        runner.run(c, n);
+        const T* v = value(runner);
+        for (int64_t i = 0, col = (c - first) % inner; i < n;) {
+          const int64_t len = std::min(n - i, inner - col);
+          fold.into(acc + col, v + i, len);
+          i += len;
+          col = 0;
+        }
+      }
+    }
+  });
+  for (int64_t o = 0; o < outer; ++o) {
+    T* dst = result + o * inner;
+    std::copy_n(&part[std::size_t(o * slices * inner)], inner, dst);
+    for (int64_t s = 1; s < slices; ++s)
+      fold.into(dst, &part[std::size_t((o * slices + s) * inner)], inner);
+  }
 }
 
 }  // namespace
@@ -421,16 +574,29 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
   auto scalar = [&](int node) {
     return !in_group(node) && numel_of(g.nodes[std::size_t(node)].shape) == 1;
   };
+  // A reducing group: its elementwise members compute the reduced value into a register.
+  std::vector<int> members = grp.members;
+  if (grp.reduces) {
+    const GraphNode& r = g.nodes[std::size_t(grp.members.back())];
+    const std::string& op = r.op->name;
+    prog->reduce = op == "sum"   ? FusedProgram::sum
+                   : op == "max" ? FusedProgram::max
+                                 : FusedProgram::min;
+    members.pop_back();
+    if (!reduce_layout(g.nodes[std::size_t(members.back())].shape, r.attrs.get<Shape>("axes"),
+                       prog->outer, prog->red, prog->inner))
+      return nullptr;
+  }
   // Each member's code, then `x * c`, `x + c`, `x - c` with a one-element c folded into the
   // instruction computing x (x read by nothing else, not an output): one pass less per chunk.
   std::vector<uint8_t> code(g.nodes.size(), 0);
-  for (int m : grp.members) {
+  for (int m : members) {
     const GraphNode& n = g.nodes[std::size_t(m)];
     if (n.dtype != root.dtype || !code_of(n.op->name, code[std::size_t(m)])) return nullptr;
     if (int(n.inputs.size()) != (code[std::size_t(m)] <= kMin ? 2 : 1)) return nullptr;
   }
   std::vector<int> folded_into(g.nodes.size(), -1), folds(g.nodes.size(), -1);
-  for (int m : grp.members) {
+  for (int m : members) {
     const GraphNode& n = g.nodes[std::size_t(m)];
     const uint8_t c = code[std::size_t(m)];
     if (c != kMul && c != kAdd && c != kSub) continue;
@@ -447,7 +613,7 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
   // a destination is taken before its operands are freed so that registers never alias.
   std::vector<int> free_regs;
   int next = n_src;
-  for (int m : grp.members) {
+  for (int m : members) {
     if (folds[std::size_t(m)] >= 0) continue;  // computed by the instruction of its reader
     const int x = folded_into[std::size_t(m)] >= 0 ? folded_into[std::size_t(m)] : m;
     const GraphNode& n = g.nodes[std::size_t(x)];
@@ -482,6 +648,7 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
     prog->code.push_back(ins);
   }
   prog->num_regs = next;
+  if (grp.reduces) prog->reduce_reg = reg_of[std::size_t(members.back())];
   // Output slots follow the registers: 255 - j becomes num_regs + j.
   const int first_out = 255 - n_out + 1;
   auto renumber = [&](uint8_t& r) {
@@ -495,12 +662,36 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
   return prog;
 }
 
+bool has_instruction(const std::string& op) {
+  uint8_t code;
+  return code_of(op, code);
+}
+
+bool reduce_layout(const Shape& shape, const Shape& axes, int64_t& outer, int64_t& red,
+                   int64_t& inner) {
+  outer = red = inner = 1;
+  int phase = 0;  // 0: kept dims before the reduced block, 1: in it, 2: after it
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 0) return false;
+    if (shape[d] == 1) continue;
+    const bool reduced =
+        axes.empty() || std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
+    if (reduced && phase == 2) return false;  // a second reduced block
+    if (reduced) phase = 1;
+    if (!reduced && phase == 1) phase = 2;
+    (phase == 0 ? outer : phase == 1 ? red : inner) *= shape[d];
+  }
+  return true;
+}
+
 bool run_program(const Plan& plan, int group, std::vector<Tensor>& value) {
   const FusedGroup& grp = plan.groups[std::size_t(group)];
   if (!grp.program) return false;
   const FusedProgram& prog = *grp.program;
   const GraphNode& root = plan.graph.nodes[std::size_t(grp.members.back())];
-  const Shape& shape = root.shape;
+  // The loop's shape: the root's, or in a reducing group the shape of what it reduces.
+  const Shape& shape =
+      plan.graph.nodes[std::size_t(grp.members[grp.members.size() - (grp.reduces ? 2 : 1)])].shape;
   std::vector<Source> src(prog.sources.size());
   std::vector<Tensor> copies;  // tiled copies of sources with a strided inner dim
   copies.reserve(src.size());
@@ -555,12 +746,16 @@ bool run_program(const Plan& plan, int group, std::vector<Tensor>& value) {
   std::vector<int> out_nodes{grp.members.back()};
   out_nodes.insert(out_nodes.end(), grp.escaping.begin(), grp.escaping.end());
   std::vector<Tensor> outs;
-  for (std::size_t j = 0; j < out_nodes.size(); ++j) outs.push_back(make_empty(shape, root.dtype));
+  for (std::size_t j = 0; j < out_nodes.size(); ++j)
+    outs.push_back(make_empty(j == 0 ? root.shape : shape, root.dtype));
   const int64_t total = numel_of(shape);
   auto run = [&]<class T>() {
     std::vector<T*> ptrs;
     for (const Tensor& o : outs) ptrs.push_back(o.node()->ptr<T>());
-    run_chunks<T>(prog, src, ptrs, total);
+    if (!grp.reduces) return run_chunks<T>(prog, src, ptrs, total);
+    T* result = ptrs[0];
+    ptrs[0] = nullptr;  // the reduced values never leave their registers
+    run_reduce<T>(prog, src, ptrs, result);
   };
   if (prog.dtype == float32)
     run.template operator()<float>();

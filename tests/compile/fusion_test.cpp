@@ -179,7 +179,7 @@ TEST(FusedProgram, OpsWithoutAnInstructionKeepTheBlockPath) {
   expect_identical(g, {nb::randn({kN})});
 }
 
-TEST(Fusion, StopsAtSharedValuesReductionsAndSmallTensors) {
+TEST(Fusion, StopsAtSharedValuesAndSmallTensorsAndEndsAtAReduction) {
   auto X = nb::placeholder("x", {256, 512});
   auto e = nb::exp(X);                        // used twice: materialised
   auto y = nb::sqrt(e + 1) * nb::sigmoid(e);  // two chains meeting at mul
@@ -188,7 +188,9 @@ TEST(Fusion, StopsAtSharedValuesReductionsAndSmallTensors) {
   auto plan = cd::make_plan(g);
   ASSERT_EQ(plan->groups.size(), 1u) << cd::describe(g);
   for (int m : plan->groups[0].members) EXPECT_NE(g.nodes[std::size_t(m)].op->name, "exp");
-  EXPECT_EQ(plan->groups[0].members.size(), 5u);  // add, sqrt, sigmoid, mul, mul by 2
+  EXPECT_EQ(plan->groups[0].members.size(), 6u);  // add, sqrt, sigmoid, mul, mul by 2, sum
+  EXPECT_TRUE(plan->groups[0].reduces);
+  EXPECT_EQ(g.nodes[std::size_t(plan->groups[0].members.back())].op->name, "sum");
   expect_identical(g, {nb::randn({100}), nb::randn({256, 512})});
 }
 
