@@ -232,6 +232,18 @@ static void BM_LayerNormAffineCompiled(benchmark::State& state) {
 }
 BENCHMARK(BM_LayerNormAffineCompiled)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
 
+// A fused trailing reduction: the squared error's terms are summed as they are made.
+static void BM_SquaredErrorSum(benchmark::State& state) {
+  const int64_t n = 1 << 24;
+  auto p = nb::randn({n}), t = nb::randn({n});
+  auto P = nb::placeholder("p", {n}), T = nb::placeholder("t", {n});
+  nb::Function f = nb::compile(nb::sum((P - T) * (P - T)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(state.range(0) ? f({p, t}) : nb::sum((p - t) * (p - t)));
+  state.SetBytesProcessed(state.iterations() * n * 4 * 2);
+}
+BENCHMARK(BM_SquaredErrorSum)->Arg(0)->Arg(1)->ArgName("compiled")->Unit(benchmark::kMillisecond);
+
 namespace {
 // Issue 6's training step: MLP 784-256-128-10 on a batch of 64, cross-entropy, Adam. Eager runs
 // nn::Sequential + optim::Adam; compiled runs forward, symbolic gradients and Adam's update (new
