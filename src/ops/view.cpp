@@ -41,10 +41,6 @@ std::optional<Strides> view_strides(const Shape& old_shape, const Strides& old_s
   return ns;
 }
 
-OutputMeta shape_attr_infer(std::span<const Tensor> in, const Attrs& a) {
-  return {a.get<Shape>("shape"), in[0].dtype()};
-}
-
 Tensor view_scatter(const Tensor& g, const Tensor& input, const std::string& view, const Attrs& a);
 Shape infer_reshape(const Shape& from, const Shape& to, const char* op);
 
@@ -181,7 +177,16 @@ const OpDef& kDiagonal = define_op({
 const OpDef& kViewScatter = define_op({
     .name = "view_scatter",
     .infer = [](std::span<const Tensor> in, const Attrs& a) -> OutputMeta {
-      return {a.get<Shape>("input_shape"), in[0].dtype()};
+      // A dynamic input dim other than the one sliced or selected is the cotangent's, when run.
+      Shape s = a.get<Shape>("input_shape");
+      const std::string& view = a.get<std::string>("view");
+      const Shape& g = in[0].shape();
+      for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != -1 || view == "diagonal") continue;
+        const auto d = std::size_t(a.get<int64_t>("dim"));
+        if (i != d) s[i] = g[view == "select" && i > d ? i - 1 : i];
+      }
+      return {s, in[0].dtype()};
     },
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const OpDef* view = find_op(c.attrs.get<std::string>("view"));
@@ -236,16 +241,11 @@ Shape infer_reshape(const Shape& from, const Shape& to, const char* op) {
     }
   }
   if (is_dynamic(from)) {
-    // The input's size is its fixed dims' product times the dynamic ones: the target's -1
-    // takes the dynamic factor (and stays -1 until a call gives the sizes); its other dims
-    // must divide the fixed product.
-    int64_t fixed = 1;
-    for (int64_t d : from)
-      if (d >= 0) fixed *= d;
-    if (infer_at < 0 || known == 0 || fixed % known != 0)
+    // The target's -1 takes the dynamic factor and stays -1 until a call gives the sizes (which
+    // must then divide evenly: checked when the reshape runs).
+    if (infer_at < 0)
       view_error(op, "cannot reshape " + shape_str(from) + " into " + shape_str(to) +
-                         ": an input with a dynamic (-1) dim needs a -1 in the target and other "
-                         "dims whose product divides " + std::to_string(fixed));
+                         ": an input with a dynamic (-1) dim needs a -1 in the target");
     return s;
   }
   int64_t n = numel_of(from);

@@ -118,7 +118,10 @@ TEST(Compile, DynamicDimsTakeAnySizeAndReinferShapes) {
   // A reshape target's -1 that takes the dynamic factor is sized at each call.
   nb::Function h = nb::compile(x.reshape({-1}) * 2);
   EXPECT_EQ(h({{"x", nb::randn({5, 3})}}).shape(), nb::Shape{15});
-  EXPECT_THROW(x.reshape({-1, 2}), nb::ShapeError);  // 2 does not divide the fixed 3
+  EXPECT_THROW(x.reshape({6}), nb::ShapeError);  // a fixed size for a dynamic one
+  nb::Function pairs = nb::compile(x.reshape({-1, 2}));
+  EXPECT_EQ(pairs({{"x", nb::randn({4, 3})}}).shape(), (nb::Shape{6, 2}));
+  EXPECT_THROW(pairs({{"x", nb::randn({5, 3})}}), nb::ShapeError);  // 15 is odd
 }
 
 TEST(Compile, StridedInputsAndViewsReplayCorrectly) {

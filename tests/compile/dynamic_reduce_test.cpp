@@ -105,6 +105,11 @@ TEST(DynamicReduce, ExtremaProductsNormsAndLogSumExp) {
   }
   for (int64_t axis : {0, 1}) {
     std::string a = " axis " + std::to_string(axis);
+    check_forward_and_gradient("cumsum" + a, {-1, 5},
+                               [&](const nb::Tensor& t) { return nb::cumsum(t, axis); });
+    check_forward_and_gradient("argmax picks" + a, {-1, 5}, [&](const nb::Tensor& t) {
+      return nb::gather(t, axis, nb::argmax(t, axis, true));
+    });
     check_forward_and_gradient("softmax" + a, {-1, 5},
                                [&](const nb::Tensor& t) { return nb::softmax(t, axis); });
     check_forward_and_gradient("log_softmax" + a, {-1, 5},
@@ -123,6 +128,8 @@ TEST(DynamicReduce, Normalisations) {
   check_forward_and_gradient("batch_norm (N, C, L)", {-1, 6, 4}, [&](const nb::Tensor& t) {
     return nb::batch_norm(t, nb::Tensor(), nb::Tensor(), w, b, /*training=*/true);
   });
+  check_forward_and_gradient("group_norm", {-1, 6, 4},
+                             [&](const nb::Tensor& t) { return nb::group_norm(t, 3, w, b); });
   check_forward_and_gradient("standardise by hand", {-1, 6}, [](const nb::Tensor& t) {
     return (t - nb::mean(t, {0}, true)) / nb::sqrt(nb::var(t, {0}, 0, true) + 1e-5);
   });
@@ -162,6 +169,21 @@ TEST(DynamicReduce, LossesWithMeanReductionOnADynamicBatch) {
   check_loss("binary_cross_entropy_with_logits", {-1, 4}, {-1, 4}, nb::float32,
              [](const nb::Tensor& x, const nb::Tensor& t) {
                return nn::binary_cross_entropy_with_logits(x, t);
+             });
+  check_loss("smooth_l1_loss", {-1, 4}, {-1, 4}, nb::float32,
+             [](const nb::Tensor& x, const nb::Tensor& t) { return nn::smooth_l1_loss(x, t); });
+  check_loss("huber_loss", {-1, 4}, {-1, 4}, nb::float32,
+             [](const nb::Tensor& x, const nb::Tensor& t) { return nn::huber_loss(x, t); });
+  check_loss("binary_cross_entropy", {-1, 4}, {-1, 4}, nb::float32,
+             [](const nb::Tensor& x, const nb::Tensor& t) {
+               return nn::binary_cross_entropy(nb::sigmoid(x), t);
+             });
+  check_loss("kl_div", {-1, 4}, {-1, 4}, nb::float32, [](const nb::Tensor& x, const nb::Tensor& t) {
+    return nn::kl_div(nb::log_softmax(x, 1), t);
+  });
+  check_loss("sum reduction", {-1, 4}, {-1, 4}, nb::float32,
+             [](const nb::Tensor& x, const nb::Tensor& t) {
+               return nn::mse_loss(x, t, nn::Reduction::sum);
              });
   check_loss("cross_entropy", {-1, 5}, {-1}, nb::int64,
              [](const nb::Tensor& x, const nb::Tensor& t) { return nn::cross_entropy(x, t); });
@@ -261,4 +283,43 @@ TEST(DynamicReduce, JitRetracesForANewBatchSize) {
     expect_close(f(v), nb::var(v, {0}) + nb::mean(v), "jit batch " + std::to_string(n));
   }
   EXPECT_EQ(f.cache_size(), 2u);
+}
+
+TEST(DynamicReduce, ViewsConvolutionsAndPoolsOnADynamicBatch) {
+  check_forward_and_gradient("slice", {-1, 6},
+                             [](const nb::Tensor& t) { return t.slice(1, 1, 5, 2); });
+  check_forward_and_gradient("select", {-1, 6, 2},
+                             [](const nb::Tensor& t) { return t.select(1, 3); });
+  check_forward_and_gradient("flatten", {-1, 3, 4},
+                             [](const nb::Tensor& t) { return t.flatten(); });
+  check_forward_and_gradient("flatten(1)", {-1, 3, 4},
+                             [](const nb::Tensor& t) { return t.flatten(1) * 2; });
+  check_forward_and_gradient("unsqueeze, squeeze", {-1, 3}, [](const nb::Tensor& t) {
+    return nb::exp(t.unsqueeze(1)).squeeze(1);
+  });
+  check_forward_and_gradient("reshape (3, -1)", {-1, 3}, [](const nb::Tensor& t) {
+    return t.reshape({3, -1}) * 2;
+  });
+  check_forward_and_gradient("concat along a fixed dim", {-1, 3}, [](const nb::Tensor& t) {
+    return nb::concat({t, nb::exp(t)}, 1);
+  });
+  nb::Tensor w = nb::randn({4, 2, 3, 3}), b = nb::randn({4});
+  check_forward_and_gradient("conv2d", {-1, 2, 6, 6}, [&](const nb::Tensor& t) {
+    return nb::conv2d(t, w, b, {.padding = {1, 1}});
+  });
+  check_forward_and_gradient("max_pool2d", {-1, 2, 6, 6}, [](const nb::Tensor& t) {
+    return nb::max_pool2d(t, {2, 2});
+  });
+  check_forward_and_gradient("avg_pool2d", {-1, 2, 6, 6}, [](const nb::Tensor& t) {
+    return nb::avg_pool2d(t, {2, 2});
+  });
+  check_forward_and_gradient("adaptive_avg_pool2d", {-1, 2, 6, 6}, [](const nb::Tensor& t) {
+    return nb::adaptive_avg_pool2d(t, {1, 1});
+  });
+  nb::Tensor lw = nb::randn({3, 2 * 3 * 3});
+  check_forward_and_gradient(
+      "conv, pool, flatten, linear", {-1, 2, 6, 6}, [&](const nb::Tensor& t) {
+        nb::Tensor h = nb::relu(nb::conv2d(t, w.slice(0, 0, 2), {}, {.padding = {1, 1}}));
+        return nb::matmul(nb::max_pool2d(h, {2, 2}).flatten(1), lw.t());
+      });
 }
