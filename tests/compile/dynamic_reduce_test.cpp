@@ -313,6 +313,13 @@ TEST(DynamicReduce, ViewsConvolutionsAndPoolsOnADynamicBatch) {
   check_forward_and_gradient("avg_pool2d", {-1, 2, 6, 6}, [](const nb::Tensor& t) {
     return nb::avg_pool2d(t, {2, 2});
   });
+  check_forward_and_gradient("adaptive_max_pool2d", {-1, 2, 6, 6}, [](const nb::Tensor& t) {
+    return nb::adaptive_max_pool2d(t, {2, 3});
+  });
+  nb::Tensor w1 = nb::randn({3, 2, 3});
+  check_forward_and_gradient("conv1d, max_pool1d", {-1, 2, 8}, [&](const nb::Tensor& t) {
+    return nb::max_pool1d(nb::conv1d(t, w1), 2);
+  });
   check_forward_and_gradient("adaptive_avg_pool2d", {-1, 2, 6, 6}, [](const nb::Tensor& t) {
     return nb::adaptive_avg_pool2d(t, {1, 1});
   });
@@ -322,4 +329,21 @@ TEST(DynamicReduce, ViewsConvolutionsAndPoolsOnADynamicBatch) {
         nb::Tensor h = nb::relu(nb::conv2d(t, w.slice(0, 0, 2), {}, {.padding = {1, 1}}));
         return nb::matmul(nb::max_pool2d(h, {2, 2}).flatten(1), lw.t());
       });
+}
+
+// Reductions without gradients over dynamic axes: compiled equals eager at each size.
+TEST(DynamicReduce, IndexAndLogicalReductions) {
+  nb::Tensor X = nb::placeholder("x", {-1, 5});
+  nb::Function f = nb::compile({nb::argmax(X, 0), nb::argmin(X, 1, true), nb::argmax(X),
+                                nb::any(X > 1.5, {0}), nb::all(X > -2.5)});
+  for (int64_t n : {3, 8}) {
+    nb::Tensor x = nb::randn({n, 5});
+    std::vector<nb::Tensor> out = f.run({x});
+    std::vector<nb::Tensor> want{nb::argmax(x, 0), nb::argmin(x, 1, true), nb::argmax(x),
+                                 nb::any(x > 1.5, {0}), nb::all(x > -2.5)};
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(out[i].shape(), want[i].shape()) << i;
+      EXPECT_EQ(out[i].to_vector<int64_t>(), want[i].astype(nb::int64).to_vector<int64_t>()) << i;
+    }
+  }
 }
