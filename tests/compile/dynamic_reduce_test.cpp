@@ -5,6 +5,7 @@
 #include <nabla/nabla.h>
 
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <limits>
 
@@ -345,5 +346,28 @@ TEST(DynamicReduce, IndexAndLogicalReductions) {
       ASSERT_EQ(out[i].shape(), want[i].shape()) << i;
       EXPECT_EQ(out[i].to_vector<int64_t>(), want[i].astype(nb::int64).to_vector<int64_t>()) << i;
     }
+  }
+}
+
+// A graph file keeps broadcast_like and count_elements: the loaded function still sizes its
+// means and gradients by each call's batch.
+TEST(DynamicReduce, GraphFilesKeepTheDynamicOps) {
+  nb::Tensor X = nb::placeholder("x", {-1, 4});
+  nb::Tensor L = nb::var(X, {0}).sum() + nb::mean(X * X);
+  nb::Function f = nb::compile({L, nb::gradients(L, {X})[0]});
+  auto path = std::filesystem::temp_directory_path() / "nabla_dynamic_reduce_test.nbf";
+  nb::save_function(path.string(), f);
+  nb::Function g = nb::load_function(path.string());
+  std::filesystem::remove(path);
+  for (int64_t n : {2, 9}) {
+    nb::Tensor x = nb::randn({n, 4});
+    std::vector<nb::Tensor> a = f.run({x}), b = g.run({x});
+    expect_close(b[0], a[0], "loaded loss");
+    expect_close(b[1], a[1], "loaded gradient");
+    nb::Tensor xe = x.detach().requires_grad_();
+    nb::Tensor le = nb::var(xe, {0}).sum() + nb::mean(xe * xe);
+    le.backward();
+    expect_close(b[0], le.detach(), "loss vs eager");
+    expect_close(b[1], xe.grad(), "gradient vs eager");
   }
 }
