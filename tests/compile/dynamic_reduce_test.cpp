@@ -371,3 +371,41 @@ TEST(DynamicReduce, GraphFilesKeepTheDynamicOps) {
     expect_close(b[1], xe.grad(), "gradient vs eager");
   }
 }
+
+namespace {
+
+// Hessian-vector products: the gradient of <grad f(x), v> built symbolically on a dynamic
+// batch, against eager double backward.
+void check_second_order(const std::string& what, const nb::Shape& shape, const Fn& f) {
+  SCOPED_TRACE(what);
+  nb::Tensor X = nb::placeholder("x", shape), V = nb::placeholder("v", shape);
+  nb::Tensor G = nb::gradients(nb::sum(f(X)), {X})[0];
+  nb::Tensor H = nb::gradients(nb::sum(G * V), {X})[0];
+  nb::Function fn = nb::compile(H, {.inputs = {X, V}});
+  for (int64_t n : {3, 8}) {
+    nb::Tensor x = nb::randn(sized(shape, n)).requires_grad_(), v = nb::randn(sized(shape, n));
+    nb::Tensor g = nb::gradients(nb::sum(f(x)), {x}, {}, {.create_graph = true})[0];
+    nb::Tensor h = nb::gradients(nb::sum(g * v), {x})[0];
+    expect_close(fn.run({x.detach(), v})[0], h, what + ", size " + std::to_string(n), 1e-4);
+  }
+}
+
+}  // namespace
+
+TEST(DynamicReduce, SecondOrderGradients) {
+  check_second_order("var over the batch", {-1, 4},
+                     [](const nb::Tensor& t) { return nb::var(t, {0}); });
+  check_second_order("std of all", {-1, 4}, [](const nb::Tensor& t) { return nb::std(t); });
+  check_second_order("mean of squares", {-1, 4},
+                     [](const nb::Tensor& t) { return nb::mean(t * t * t, {0}); });
+  check_second_order("logsumexp over the batch", {-1, 4},
+                     [](const nb::Tensor& t) { return nb::logsumexp(t, {0}); });
+  check_second_order("softmax over the batch", {-1, 4},
+                     [](const nb::Tensor& t) { return nb::softmax(t, 0) * nb::tanh(t); });
+  nb::Tensor w = nb::randn({6}), b = nb::randn({6});
+  check_second_order("layer_norm", {-1, 6},
+                     [&](const nb::Tensor& t) { return nb::sin(nb::layer_norm(t, {6}, w, b)); });
+  check_second_order("batch_norm", {-1, 6}, [&](const nb::Tensor& t) {
+    return nb::sin(nb::batch_norm(t, nb::Tensor(), nb::Tensor(), w, b, true));
+  });
+}
