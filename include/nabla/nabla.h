@@ -25,6 +25,7 @@
 #include "nabla/ops/pool.h"
 #include "nabla/ops/reduce.h"
 #include "nabla/ops/rnn.h"
+#include "nabla/ops/shape_like.h"
 #include "nabla/ops/signal.h"
 #include "nabla/ops/ternary.h"
 #include "nabla/ops/unary.h"

@@ -50,9 +50,9 @@ Tensor nll_indices(const Tensor& logp, const Tensor& target, const CrossEntropyO
                        std::to_string(c) + " classes");
   }
   Tensor picked = gather(logp, 1, safe.unsqueeze(1)).squeeze(1);
-  Tensor w = o.weight.defined() ? index_select(o.weight.astype(logp.dtype()), 0, safe.reshape({-1})).reshape(t.shape())
-                                : ones(t.shape(), logp.dtype());
-  w = w * valid.astype(logp.dtype());
+  Tensor w = valid.astype(logp.dtype());
+  if (o.weight.defined())
+    w = index_select(o.weight.astype(logp.dtype()), 0, safe.reshape({-1})).reshape(t.shape()) * w;
   Tensor loss = picked * w * -1.0;
   if (o.label_smoothing > 0) {
     Tensor lw = o.weight.defined() ? logp * class_weights(o.weight.astype(logp.dtype()), logp.ndim()) : logp;

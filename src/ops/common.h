@@ -16,6 +16,9 @@ inline OutputMeta same_as_input(std::span<const Tensor> in, const Attrs&) {
 // the reduction every broadcasting op's gradient needs.
 Tensor sum_to_shape(const Tensor& g, const Shape& shape);
 
+// Zeros of x's shape in `dtype`; a graph node sized at each call where x has dynamic (-1) dims.
+Tensor zeros_shaped_like(const Tensor& x, DType dtype);
+
 inline std::string dtype_str(DType t) { return std::string(dtype_name(t)); }
 
 }  // namespace nabla

@@ -75,7 +75,9 @@ std::vector<Tensor> conv_vjp(const VjpContext& c) {
 // input gradient gx = backward_input(g, w): linear in g (its adjoint is the convolution) and
 // in w (the weight gradient of the conv whose input is the cotangent).
 OutputMeta input_grad_infer(std::span<const Tensor> in, const Attrs& a) {
-  return {a.get<Shape>("input_shape"), in[0].dtype()};
+  Shape s = a.get<Shape>("input_shape");
+  if (s[0] == -1) s[0] = in[0].shape()[0];  // a dynamic batch: the cotangent's, when run
+  return {s, in[0].dtype()};
 }
 
 std::vector<Tensor> input_grad_vjp(const VjpContext& c) {

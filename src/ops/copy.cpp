@@ -4,6 +4,7 @@
 #include "backend/cpu/assign.h"
 #include "nabla/ops/binary.h"
 #include "nabla/ops/creation.h"
+#include "nabla/ops/shape_like.h"
 #include "ops/common.h"
 
 namespace nabla {
@@ -75,10 +76,17 @@ Tensor empty(const Shape& shape, DType dtype) {
 }
 Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
 Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype()); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
-Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, t.dtype()); }
+Tensor full_like(const Tensor& t, double value) {
+  // A symbolic tensor's dynamic (-1) dims are sized when its graph runs: fill to that size.
+  if (t.defined() && is_dynamic(t.shape()))
+    return broadcast_like(scalar(value, t.dtype()), t).contiguous();
+  return full(t.shape(), value, t.dtype());
+}
+Tensor empty_like(const Tensor& t) {
+  return t.defined() && is_dynamic(t.shape()) ? full_like(t, 0) : empty(t.shape(), t.dtype());
+}
+Tensor zeros_like(const Tensor& t) { return full_like(t, 0); }
+Tensor ones_like(const Tensor& t) { return full_like(t, 1); }
 
 Tensor scalar(double value, DType dtype, bool weak) {
   Tensor t = full({}, value, dtype);

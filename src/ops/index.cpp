@@ -43,7 +43,7 @@ const OpDef& kGather = define_op({
     },
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const Tensor& x = c.inputs[0];
-      Tensor base = zeros(x.shape(), c.cotangent.dtype());
+      Tensor base = zeros_shaped_like(x, c.cotangent.dtype());
       return {scatter_add(base, axis_of(c), c.inputs[1], c.cotangent), Tensor()};
     },
 });
@@ -56,7 +56,7 @@ const OpDef& kScatter = define_op({
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const Tensor& index = c.inputs[1];
       Tensor gx =
-          scatter(c.cotangent, axis_of(c), index, zeros(index.shape(), c.cotangent.dtype()));
+          scatter(c.cotangent, axis_of(c), index, zeros_shaped_like(index, c.cotangent.dtype()));
       Tensor gsrc = grow_to(gather(c.cotangent, axis_of(c), index), c.inputs[2].shape());
       return {gx, Tensor(), gsrc};
     },
@@ -88,7 +88,7 @@ const OpDef& kIndexSelect = define_op({
       Shape at(std::size_t(g.ndim()), 1);
       at[std::size_t(axis)] = c.inputs[1].numel();
       Tensor index = c.inputs[1].reshape(at).expand(g.shape());
-      Tensor base = zeros(g.ndim() == x.ndim() ? x.shape() : Shape{1}, g.dtype());
+      Tensor base = g.ndim() == x.ndim() ? zeros_shaped_like(x, g.dtype()) : zeros({1}, g.dtype());
       return {scatter_add(base, axis, index, g).reshape(x.shape()), Tensor()};
     },
 });

@@ -8,6 +8,7 @@
 #include "nabla/ops/binary.h"
 #include "nabla/ops/creation.h"
 #include "nabla/ops/reduce.h"
+#include "nabla/ops/shape_like.h"
 #include "nabla/ops/unary.h"
 #include "ops/common.h"
 
@@ -58,10 +59,17 @@ const OpDef& kBatchNormStats = define_op({
     },
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const Tensor& x = c.inputs[0];
-      double m = double(x.numel() / x.shape()[1]);
       // d/dx = (x - mean) * 2 g_var / m + g_mean / m: one affine map per channel.
-      Tensor scale = c.cotangent.select(0, 1) * (2 / m);
-      Tensor shift = c.cotangent.select(0, 0) * (1 / m) - c.output.select(0, 0) * scale;
+      Tensor scale, shift;
+      if (is_dynamic(x.shape())) {  // m, the count per channel, is known when the graph runs
+        Tensor m = count_elements(x, non_channel_axes(x.ndim()), c.cotangent.dtype());
+        scale = c.cotangent.select(0, 1) * 2.0 / m;
+        shift = c.cotangent.select(0, 0) / m - c.output.select(0, 0) * scale;
+      } else {
+        double m = double(x.numel() / x.shape()[1]);
+        scale = c.cotangent.select(0, 1) * (2 / m);
+        shift = c.cotangent.select(0, 0) * (1 / m) - c.output.select(0, 0) * scale;
+      }
       return {affine(x, scale, shift)};
     },
 });
@@ -140,13 +148,13 @@ Layout layout_of(const Shape& xs, const Attrs& a) {
       else
         l.param_shape.push_back(xs[std::size_t(d)]);
     }
-    l.rows = {r, len};
+    l.rows = {r < 0 ? -1 : r, len < 0 ? -1 : len};  // -1: a dynamic dim, sized at each call
     l.param_bcast = l.param_shape;
   } else {
     const int64_t groups = a.get<int64_t>("groups");
     int64_t len = xs[1] / groups;
     for (std::size_t d = 2; d < xs.size(); ++d) len *= xs[d];
-    l.rows = {xs[0] * groups, len};
+    l.rows = {xs[0] < 0 ? -1 : xs[0] * groups, len < 0 ? -1 : len};
     l.param_shape = {xs[1]};
     l.param_bcast = channel_shape(xs);
     l.param_axes = non_channel_axes(nd);

@@ -113,7 +113,9 @@ OpDef avg_backward_def(const char* name) {
   return {
       .name = name,
       .infer = [](std::span<const Tensor> in, const Attrs& a) -> OutputMeta {
-        return {a.get<Shape>("input_shape"), in[0].dtype()};
+        Shape s = a.get<Shape>("input_shape");
+        if (s[0] == -1) s[0] = in[0].shape()[0];  // a dynamic batch: the cotangent's, when run
+        return {s, in[0].dtype()};
       },
       .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
         return {apply(op(c.attrs, kAvg), {c.cotangent}, without(c.attrs, "input_shape"))};

@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "nabla/ops/binary.h"
+#include "nabla/ops/shape_like.h"
 #include "nabla/ops/unary.h"
 #include "ops/reduce_common.h"
 
@@ -33,7 +35,10 @@ const OpDef& kSum = define_op({
     .infer = [](std::span<const Tensor> in,
                 const Attrs& a) { return reduce_infer(in, a, float_or_int64(in[0].dtype())); },
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
-      return {grad_in(c).broadcast_to(c.inputs[0].shape())};
+      const Tensor& x = c.inputs[0];
+      // Over a dynamic dim the size is known only when the graph runs: broadcast to x's.
+      return {is_dynamic(x.shape()) ? broadcast_like(grad_in(c), x)
+                                    : grad_in(c).broadcast_to(x.shape())};
     },
 });
 
@@ -93,9 +98,18 @@ OutputMeta bool_infer(std::span<const Tensor> in, const Attrs& a) {
 const OpDef& kAny = define_op({.name = "any", .flags = kReduction, .infer = bool_infer});
 const OpDef& kAll = define_op({.name = "all", .flags = kReduction, .infer = bool_infer});
 
-double dof(const VjpContext& c) {
-  int64_t n = reduced_count(c.inputs[0].shape(), axes_of(c.attrs));
+// The count minus the correction (at least 0): a number when the reduced dims are fixed, else
+// (over a dynamic dim) a tensor counted when the graph runs.
+std::optional<double> fixed_dof(const VjpContext& c) {
+  const Shape& shape = c.inputs[0].shape();
+  if (reduces_dynamic_dim(shape, axes_of(c.attrs))) return std::nullopt;
+  int64_t n = reduced_count(shape, axes_of(c.attrs));
   return double(std::max<int64_t>(0, n - c.attrs.get<int64_t>("correction")));
+}
+Tensor counted_dof(const VjpContext& c) {
+  const Tensor& x = c.inputs[0];
+  return relu(count_elements(x, axes_of(c.attrs), x.dtype()) -
+              double(c.attrs.get<int64_t>("correction")));
 }
 OutputMeta same_infer(std::span<const Tensor> in, const Attrs& a) {
   return reduce_infer(in, a, in[0].dtype());
@@ -107,7 +121,9 @@ const OpDef& kVar = define_op({
     .infer = same_infer,
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const Tensor& x = c.inputs[0];
-      return {grad_in(c) * (x - mean(x, axes_of(c.attrs), true)) * (2.0 / dof(c))};
+      std::optional<double> n = fixed_dof(c);
+      Tensor scale = n ? weak_scalar(2.0 / *n) : 2.0 / counted_dof(c);
+      return {grad_in(c) * (x - mean(x, axes_of(c.attrs), true)) * scale};
     },
 });
 const OpDef& kStd = define_op({
@@ -116,7 +132,9 @@ const OpDef& kStd = define_op({
     .infer = same_infer,
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const Tensor& x = c.inputs[0];
-      return {grad_in(c) * (x - mean(x, axes_of(c.attrs), true)) / (out_in(c) * dof(c))};
+      std::optional<double> n = fixed_dof(c);
+      Tensor dof = n ? weak_scalar(*n) : counted_dof(c);
+      return {grad_in(c) * (x - mean(x, axes_of(c.attrs), true)) / (out_in(c) * dof)};
     },
 });
 
@@ -191,14 +209,9 @@ Tensor sum(const Tensor& x, const Shape& axes, bool keepdims) {
 
 Tensor mean(const Tensor& x, const Shape& axes, bool keepdims) {
   Shape ax = normalize_axes(axes, x.ndim(), "mean");
-  bool dynamic = false;
-  for (int64_t a : ax) dynamic |= x.shape()[std::size_t(a)] < 0;
-  if (dynamic) {
-    // A placeholder's dynamic (-1) axis: the count is known only when the graph runs, so it is
-    // computed in the graph (a sum of ones shaped like x, exact to 2^24 in float32).
+  if (reduces_dynamic_dim(x.shape(), ax)) {  // the count is known only when the graph runs
     Tensor xf = floating(x);
-    Tensor ones = isnan(xf).astype(xf.dtype()) * 0.0 + 1.0;
-    return sum(xf, ax, keepdims) / sum(ones, ax, keepdims);
+    return sum(xf, ax, keepdims) / count_elements(xf, ax, xf.dtype());
   }
   int64_t n = reduced_count(x.shape(), ax);
   return sum(floating(x), ax, keepdims) / double(n);

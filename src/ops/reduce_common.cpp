@@ -48,6 +48,12 @@ int64_t reduced_count(const Shape& shape, const Shape& axes) {
   return n;
 }
 
+bool reduces_dynamic_dim(const Shape& shape, const Shape& axes) {
+  for (int64_t a : axes)
+    if (shape[std::size_t(a)] < 0) return true;
+  return false;
+}
+
 Tensor unreduce(const Tensor& g, const Shape& in_shape, const Shape& axes, bool keepdims) {
   if (keepdims) return g;
   return g.reshape(reduced_shape(in_shape, axes, true));

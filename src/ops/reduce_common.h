@@ -14,6 +14,8 @@ Shape reduced_shape(const Shape& shape, const Shape& axes, bool keepdims);
 std::vector<bool> reduced_mask(int64_t ndim, const Shape& axes);
 // Product of the reduced dims' sizes.
 int64_t reduced_count(const Shape& shape, const Shape& axes);
+// Whether one of the reduced dims is dynamic (-1): its count is known only when a graph runs.
+bool reduces_dynamic_dim(const Shape& shape, const Shape& axes);
 // Reshapes a gradient of the reduced output so it broadcasts against the input.
 Tensor unreduce(const Tensor& g, const Shape& in_shape, const Shape& axes, bool keepdims);
 

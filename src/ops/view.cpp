@@ -8,6 +8,7 @@
 #include "backend/cpu/assign.h"
 #include "nabla/ops/creation.h"
 #include "nabla/ops/reduce.h"
+#include "nabla/ops/shape_like.h"
 #include "ops/common.h"
 
 namespace nabla {
@@ -40,11 +41,8 @@ std::optional<Strides> view_strides(const Shape& old_shape, const Strides& old_s
   return ns;
 }
 
-OutputMeta shape_attr_infer(std::span<const Tensor> in, const Attrs& a) {
-  return {a.get<Shape>("shape"), in[0].dtype()};
-}
-
 Tensor view_scatter(const Tensor& g, const Tensor& input, const std::string& view, const Attrs& a);
+Shape infer_reshape(const Shape& from, const Shape& to, const char* op);
 
 std::vector<Tensor> scatter_vjp(const VjpContext& c, const char* view) {
   return {view_scatter(c.cotangent, c.inputs[0], view, c.attrs)};
@@ -53,7 +51,13 @@ std::vector<Tensor> scatter_vjp(const VjpContext& c, const char* view) {
 const OpDef& kReshape = define_op({
     .name = "reshape",
     .flags = kView,
-    .infer = shape_attr_infer,
+    // A -1 in the target (left where it follows a dynamic input dim) takes its size from the
+    // input's when the op runs.
+    .infer = [](std::span<const Tensor> in, const Attrs& a) -> OutputMeta {
+      const Shape& to = a.get<Shape>("shape");
+      if (!is_dynamic(to) || is_dynamic(in[0].shape())) return {to, in[0].dtype()};
+      return {infer_reshape(in[0].shape(), to, "reshape"), in[0].dtype()};
+    },
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       return {c.cotangent.reshape(c.inputs[0].shape())};
     },
@@ -87,7 +91,15 @@ const OpDef& kPermute = define_op({
 const OpDef& kExpand = define_op({
     .name = "expand",
     .flags = kView,
-    .infer = shape_attr_infer,
+    // A -1 in the target keeps the input's (dynamic) dim: its size when the op runs.
+    .infer = [](std::span<const Tensor> in, const Attrs& a) -> OutputMeta {
+      Shape s = a.get<Shape>("shape");
+      const Shape& x = in[0].shape();
+      const std::size_t lead = s.size() - x.size();
+      for (std::size_t i = lead; i < s.size(); ++i)
+        if (s[i] == -1) s[i] = x[i - lead];
+      return {s, in[0].dtype()};
+    },
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       return {sum_to_shape(c.cotangent, c.inputs[0].shape())};
     },
@@ -165,7 +177,16 @@ const OpDef& kDiagonal = define_op({
 const OpDef& kViewScatter = define_op({
     .name = "view_scatter",
     .infer = [](std::span<const Tensor> in, const Attrs& a) -> OutputMeta {
-      return {a.get<Shape>("input_shape"), in[0].dtype()};
+      // A dynamic input dim other than the one sliced or selected is the cotangent's, when run.
+      Shape s = a.get<Shape>("input_shape");
+      const std::string& view = a.get<std::string>("view");
+      const Shape& g = in[0].shape();
+      for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != -1 || view == "diagonal") continue;
+        const auto d = std::size_t(a.get<int64_t>("dim"));
+        if (i != d) s[i] = g[view == "select" && i > d ? i - 1 : i];
+      }
+      return {s, in[0].dtype()};
     },
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       const OpDef* view = find_op(c.attrs.get<std::string>("view"));
@@ -218,6 +239,14 @@ Shape infer_reshape(const Shape& from, const Shape& to, const char* op) {
     } else {
       known *= s[i];
     }
+  }
+  if (is_dynamic(from)) {
+    // The target's -1 takes the dynamic factor and stays -1 until a call gives the sizes (which
+    // must then divide evenly: checked when the reshape runs).
+    if (infer_at < 0)
+      view_error(op, "cannot reshape " + shape_str(from) + " into " + shape_str(to) +
+                         ": an input with a dynamic (-1) dim needs a -1 in the target");
+    return s;
   }
   int64_t n = numel_of(from);
   if (infer_at >= 0) {
@@ -340,6 +369,7 @@ Tensor Tensor::expand(const Shape& shape) const {
     if (have != s[i] && have != 1)
       view_error("expand", "cannot expand " + shape_str(this->shape()) + " to " + shape_str(shape) +
                                ": dim " + std::to_string(i) + " is " + std::to_string(have));
+    if (s[i] == -1) continue;  // a dynamic dim kept as it is
     if (s[i] < 0) view_error("expand", "negative dimension in " + shape_str(shape));
   }
   if (s == this->shape()) return *this;
@@ -347,8 +377,14 @@ Tensor Tensor::expand(const Shape& shape) const {
 }
 
 Tensor Tensor::broadcast_to(const Shape& shape) const {
-  for (int64_t d : shape)
-    if (d < 0) view_error("broadcast_to", "negative dimension in " + shape_str(shape));
+  // A -1 may only stand for a dynamic dim of this tensor in the same place; broadcasting to a
+  // size known only when a graph runs is broadcast_like's job.
+  const std::size_t lead = shape.size() - std::min(shape.size(), this->shape().size());
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] < 0 && (shape[i] != -1 || i < lead || this->shape()[i - lead] != -1))
+      view_error("broadcast_to", "negative dimension in " + shape_str(shape) + " for " +
+                                     shape_str(this->shape()) +
+                                     " (to broadcast to a dynamic dim, use broadcast_like)");
   return expand(shape);
 }
 
@@ -360,6 +396,8 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   for (int64_t i = 0; i < a; ++i) s.push_back(shape()[std::size_t(i)]);
   int64_t m = 1;
   for (int64_t i = a; i <= b; ++i) m *= shape()[std::size_t(i)];
+  for (int64_t i = a; i <= b; ++i)
+    if (shape()[std::size_t(i)] < 0) m = -1;  // dynamic: sized when the graph runs
   s.push_back(m);
   for (int64_t i = b + 1; i < ndim(); ++i) s.push_back(shape()[std::size_t(i)]);
   return reshape(s);

@@ -115,8 +115,13 @@ TEST(Compile, DynamicDimsTakeAnySizeAndReinferShapes) {
   EXPECT_THROW(nb::placeholder("x", {-2}), nb::ShapeError);
   // Attributes computed from the dynamic dim at build time: a typed error, never a bad size.
   EXPECT_THROW(nb::randn_like(x), nb::ShapeError);  // refused while building
+  // A reshape target's -1 that takes the dynamic factor is sized at each call.
   nb::Function h = nb::compile(x.reshape({-1}) * 2);
-  EXPECT_THROW(h({{"x", nb::randn({5, 3})}}), nb::ShapeError);
+  EXPECT_EQ(h({{"x", nb::randn({5, 3})}}).shape(), nb::Shape{15});
+  EXPECT_THROW(x.reshape({6}), nb::ShapeError);  // a fixed size for a dynamic one
+  nb::Function pairs = nb::compile(x.reshape({-1, 2}));
+  EXPECT_EQ(pairs({{"x", nb::randn({4, 3})}}).shape(), (nb::Shape{6, 2}));
+  EXPECT_THROW(pairs({{"x", nb::randn({5, 3})}}), nb::ShapeError);  // 15 is odd
 }
 
 TEST(Compile, StridedInputsAndViewsReplayCorrectly) {

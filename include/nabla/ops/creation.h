@@ -27,6 +27,8 @@ Tensor empty(const Shape& shape, DType dtype = float32);
 Tensor zeros(const Shape& shape, DType dtype = float32);
 Tensor ones(const Shape& shape, DType dtype = float32);
 Tensor full(const Shape& shape, double value, DType dtype = float32);
+// Shaped like t. On a symbolic t with dynamic (-1) dims they are graph nodes sized by each
+// call (empty_like then gives zeros).
 Tensor empty_like(const Tensor& t);
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);
