@@ -71,10 +71,11 @@ void check_inferred(const GraphNode& n, int id, std::span<const Tensor> args) {
 
 // Whether this call may reuse buffers (the plan's arena, in-place execution): values must not
 // escape into autograd's graph (which would keep reading them after their bytes are reused)
-// and must live on the CPU.
+// and must live on the CPU. A call on symbolic inputs records ops: nothing to reuse.
 bool reuse_allowed(const Plan& plan, const std::vector<Tensor>& inputs) {
   for (const Tensor& t : inputs)
-    if (t.device().type != DeviceType::cpu || (t.requires_grad() && grad_mode_enabled()))
+    if (!t.is_concrete() || t.device().type != DeviceType::cpu ||
+        (t.requires_grad() && grad_mode_enabled()))
       return false;
   for (const GraphNode& n : plan.graph.nodes)
     if (n.value.defined() && (n.value.device().type != DeviceType::cpu ||

@@ -276,3 +276,14 @@ TEST(InPlace, CnnStepArenaShrinks) {
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) expect_same(a[i], b[i]);
 }
+
+// Calling a function on placeholders records its ops into a new graph: no arena, nothing written
+// in place (symbolic values have no bytes), and the recorded graph computes the same values.
+TEST(InPlace, CallOnPlaceholdersRecords) {
+  auto X = nb::placeholder("x", {1000});
+  nb::Function f = nb::compile(nb::sum(nb::sin(nb::exp(X)) * 2, {0}, false));
+  ASSERT_GT(f.memory_report().arena_bytes, 0u);
+  nb::Function g = nb::compile(f({nb::placeholder("z", {1000})}));
+  nb::Tensor x = nb::randn({1000});
+  expect_same(g({x}), f({x}));
+}
