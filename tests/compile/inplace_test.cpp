@@ -287,3 +287,22 @@ TEST(InPlace, CallOnPlaceholdersRecords) {
   nb::Tensor x = nb::randn({1000});
   expect_same(g({x}), f({x}));
 }
+
+// Above the threading grain (32768 elements), with a broadcast row as the other operand: the
+// threads' ranges and the row loops read element i before writing it. Integer chains are not
+// fused, so they run op by op in the arena; the float one has a dynamic batch (storage reuse).
+TEST(InPlace, LargeChainsAcrossThreadsMatchEager) {
+  auto X = nb::placeholder("x", {256, 300}, nb::int32), R = nb::placeholder("r", {300}, nb::int32);
+  auto ints = cd::make_plan(cd::build_graph({nb::sum((X * 3 + R) * R - 7, {1}, false)}, {X, R}));
+  EXPECT_EQ(count_in_place(*ints), 3u);
+  EXPECT_EQ(ints->arena_bytes, 256u * 300 * 4);
+  nb::Tensor x = nb::randint(-50, 50, {256, 300}, nb::int32);
+  nb::Tensor r = nb::randint(-50, 50, {300}, nb::int32);
+  expect_same(cd::execute(*ints, {x, r})[0], nb::sum((x * 3 + r) * r - 7, {1}, false));
+
+  auto F = nb::placeholder("f", {-1, 300}), S = nb::placeholder("s", {300});
+  nb::Function f = nb::compile(nb::tanh(nb::exp(F * 0.01f) * S + S) * S);
+  EXPECT_EQ(f.memory_report().in_place, 5u);  // all but the first product (of the caller's x)
+  nb::Tensor fx = nb::randn({256, 300}), s = nb::randn({300});
+  expect_same(f({fx, s}), nb::tanh(nb::exp(fx * 0.01f) * s + s) * s);
+}
