@@ -191,6 +191,60 @@ static void BM_GeluTanhCompiled(benchmark::State& state) {
 BENCHMARK(BM_GeluTanhCompiled)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
 
 namespace {
+// LayerNorm's normalise-scale-shift (issue 6's other example): rows of 4096 features with their
+// mean and 1/std computed beforehand, a per-feature scale and shift; 4096 rows = 16M floats.
+constexpr int64_t kLnFeatures = 4096;
+nb::Tensor normalise_scale_shift(const nb::Tensor& x, const nb::Tensor& mean,
+                                 const nb::Tensor& rstd, const nb::Tensor& gamma,
+                                 const nb::Tensor& beta) {
+  return (x - mean) * rstd * gamma + beta;
+}
+struct LnInputs {
+  nb::Tensor x, mean, rstd, gamma, beta;
+  explicit LnInputs(int64_t rows)
+      : x(nb::randn({rows, kLnFeatures})),
+        mean(nb::mean(x, {1}, true)),
+        rstd(nb::rsqrt(nb::var(x, {1}, 0, true) + 1e-5f)),
+        gamma(nb::rand({kLnFeatures}) + 0.5f),
+        beta(nb::randn({kLnFeatures})) {}
+};
+}  // namespace
+
+static void BM_LayerNormAffineEager(benchmark::State& state) {
+  LnInputs in(state.range(0) / kLnFeatures);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(normalise_scale_shift(in.x, in.mean, in.rstd, in.gamma, in.beta));
+  state.SetBytesProcessed(state.iterations() * state.range(0) * 4 * 2);
+}
+BENCHMARK(BM_LayerNormAffineEager)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
+
+static void BM_LayerNormAffineCompiled(benchmark::State& state) {
+  const int64_t rows = state.range(0) / kLnFeatures;
+  auto X = nb::placeholder("x", {rows, kLnFeatures}), M = nb::placeholder("mean", {rows, 1});
+  auto R = nb::placeholder("rstd", {rows, 1}), G = nb::placeholder("gamma", {kLnFeatures});
+  auto B = nb::placeholder("beta", {kLnFeatures});
+  nb::Function f = nb::compile(normalise_scale_shift(X, M, R, G, B));
+  LnInputs in(rows);
+  const std::map<std::string, nb::Tensor> args{
+      {"x", in.x}, {"mean", in.mean}, {"rstd", in.rstd}, {"gamma", in.gamma}, {"beta", in.beta}};
+  for (auto _ : state) benchmark::DoNotOptimize(f(args));
+  state.SetBytesProcessed(state.iterations() * state.range(0) * 4 * 2);
+}
+BENCHMARK(BM_LayerNormAffineCompiled)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
+
+// A fused trailing reduction: the squared error's terms are summed as they are made.
+static void BM_SquaredErrorSum(benchmark::State& state) {
+  const int64_t n = 1 << 24;
+  auto p = nb::randn({n}), t = nb::randn({n});
+  auto P = nb::placeholder("p", {n}), T = nb::placeholder("t", {n});
+  nb::Function f = nb::compile(nb::sum((P - T) * (P - T)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(state.range(0) ? f({p, t}) : nb::sum((p - t) * (p - t)));
+  state.SetBytesProcessed(state.iterations() * n * 4 * 2);
+}
+BENCHMARK(BM_SquaredErrorSum)->Arg(0)->Arg(1)->ArgName("compiled")->Unit(benchmark::kMillisecond);
+
+namespace {
 // Issue 6's training step: MLP 784-256-128-10 on a batch of 64, cross-entropy, Adam. Eager runs
 // nn::Sequential + optim::Adam; compiled runs forward, symbolic gradients and Adam's update (new
 // parameters and moments as outputs) as one Function (tests/compile/training_step_test.cpp

@@ -40,7 +40,8 @@ struct Operand {
 
 void run_group(const Plan& plan, int group, std::vector<Tensor>& value) {
   if (run_program(plan, group, value)) return;
-  if (!plan.groups[std::size_t(group)].escaping.empty())  // blocks write the root alone
+  if (!plan.groups[std::size_t(group)].escaping.empty() ||  // blocks write the root alone
+      plan.groups[std::size_t(group)].reduces)              // and know no reductions
     return run_op_by_op(plan, plan.groups[std::size_t(group)], value);
   const Graph& g = plan.graph;
   const FusedGroup& grp = plan.groups[std::size_t(group)];

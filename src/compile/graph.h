@@ -62,21 +62,38 @@ void optimize(Graph& g, const CompileOptions& options);
 // the group's outside inputs, the others the members' values; register num_regs is the root's
 // output, num_regs + 1 + j the group's j-th escaping member's.
 struct FusedProgram {
+  // dst = post(code(a, b)). b_scalar: b names a one-element source read as a value. post: 0
+  // none, 1 multiply by, 2 add the one-element source post_k (a following `* c` or `+ c` folded
+  // in, so its value never goes through a register).
   struct Instr {
     uint8_t code, dst, a, b;
+    uint8_t b_scalar = 0, post = 0, post_k = 0;
   };
   DType dtype = float32;
   std::vector<int> sources;  // node ids
   std::vector<Instr> code;   // one per member, in order
   int num_regs = 0;
+  // A group that ends in a reduction: the elementwise result (register reduce_reg) is folded
+  // chunk by chunk into the reduction's output, laid out as [outer, red, inner] -> [outer, inner].
+  enum Reduce : uint8_t { none, sum, max, min } reduce = none;
+  int reduce_reg = -1;
+  int64_t outer = 1, red = 1, inner = 1;
 };
 
-// A tree of elementwise ops run as one loop (passes/fuse_elementwise.cpp): the members'
-// intermediate values live in cache-sized chunks instead of whole tensors.
+// Whether a fused program has an instruction for this op.
+bool has_instruction(const std::string& op);
+// Whether a reduction over `axes` (normalised, empty: all) of `shape` reads as [outer, red,
+// inner] (its reduced dims, size-1 dims aside, are adjacent), and those three sizes.
+bool reduce_layout(const Shape& shape, const Shape& axes, int64_t& outer, int64_t& red,
+                   int64_t& inner);
+
+// A tree of elementwise ops run as one loop (passes/fuse_elementwise.cpp), possibly ending in a
+// reduction: the members' intermediate values live in cache-sized chunks instead of whole tensors.
 struct FusedGroup {
   std::vector<int> members;   // topological; the last one (the root) gives the result
   std::vector<int> escaping;  // members other than the root that are graph outputs
   std::shared_ptr<const FusedProgram> program;  // null: some op has no instruction
+  bool reduces = false;  // the root is a sum/max/min of the member before it (program only)
 };
 
 // What a Function holds: the optimised graph and the run order's bookkeeping.

@@ -54,7 +54,8 @@ nb::Tensor gelu_tanh(const nb::Tensor& x) {
 }
 
 // The group becomes one register-machine program: inputs and scalars are its sources, one
-// instruction per op, scratch registers reused once their value is read.
+// instruction per op except a `* c` / `+ c` that the instruction before it applies, scratch
+// registers reused once their value is read.
 TEST(FusedProgram, GeluIsOneProgramBitIdenticalToOpByOp) {
   auto X = nb::placeholder("x", {kN});
   cd::Graph g = cd::build_graph({gelu_tanh(X)});
@@ -63,7 +64,15 @@ TEST(FusedProgram, GeluIsOneProgramBitIdenticalToOpByOp) {
   ASSERT_EQ(plan->groups.size(), 1u) << cd::describe(g);
   const auto& prog = plan->groups[0].program;
   ASSERT_NE(prog, nullptr);
-  EXPECT_EQ(prog->code.size(), plan->groups[0].members.size());
+  // (x*x*x) * 0.044715, (x + ...) * 0.7978845608 and tanh(...) + 1 are one instruction each.
+  EXPECT_EQ(prog->code.size(), plan->groups[0].members.size() - 3);
+  int posts = 0, scalar_operands = 0;
+  for (const auto& in : prog->code) {
+    posts += in.post != 0;
+    scalar_operands += in.b_scalar;
+  }
+  EXPECT_EQ(posts, 3);
+  EXPECT_EQ(scalar_operands, 1);        // x * 0.5
   EXPECT_EQ(prog->sources.size(), 5u);  // x and four scalars
   EXPECT_LT(prog->num_regs - int(prog->sources.size()), int(prog->code.size()));
   expect_identical(g, {nb::randn({kN})});
@@ -74,6 +83,76 @@ TEST(FusedProgram, GeluIsOneProgramBitIdenticalToOpByOp) {
   cd::Graph h = cd::build_graph({gelu_tanh(D)});
   ASSERT_NE(cd::make_plan(h)->groups.at(0).program, nullptr);
   expect_identical(h, {nb::randn({kN}, nb::float64)});
+}
+
+// A `+ c` after a multiply stays its own instruction (one expression would let the compiler
+// fuse multiply and add into one rounding); scalars on either side of a commutative op and
+// `- c` fold; a scalar first in a subtraction or division stays a register.
+TEST(FusedProgram, FoldsScalarStepsOnlyWhereBitsStayTheSame) {
+  auto X = nb::placeholder("x", {kN}), Y = nb::placeholder("y", {kN});
+  auto program_of = [](const cd::Graph& g) {
+    auto plan = cd::make_plan(g);
+    EXPECT_EQ(plan->groups.size(), 1u) << cd::describe(g);
+    return plan->groups.at(0).program;
+  };
+  cd::Graph fma = cd::build_graph({(X * Y + 0.3f) * Y}, {X, Y});
+  auto p = program_of(fma);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->code.size(), 3u);
+  EXPECT_EQ(p->code[0].post, 0);
+  expect_identical(fma, {nb::randn({kN}), nb::randn({kN})});
+  cd::Graph folds =
+      cd::build_graph({nb::sigmoid(3.0f * (nb::exp(X) * 1.5f - 0.25f) + Y) - 2.0f}, {X, Y});
+  p = program_of(folds);
+  ASSERT_NE(p, nullptr);
+  // exp*1.5, (-0.25)*3 (the subtraction follows a multiply: no fold), +y, sigmoid, -2 (only one
+  // step folds into an instruction)
+  EXPECT_EQ(p->code.size(), 5u);
+  expect_identical(folds, {nb::randn({kN}), nb::randn({kN})});
+  cd::Graph keeps = cd::build_graph({(1.0f - nb::tanh(X)) / Y + (2.0f / nb::abs(Y))}, {X, Y});
+  p = program_of(keeps);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->code.size(), 6u);
+  expect_identical(keeps, {nb::randn({kN}), nb::randn({kN})});
+  // float64 folds too.
+  auto D = nb::placeholder("d", {kN}, nb::float64);
+  cd::Graph f64 = cd::build_graph({nb::tanh(D * 2.0) * 0.5 + 0.5});
+  p = program_of(f64);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->code.size(), 3u);  // d*2, tanh*0.5, +0.5
+  expect_identical(f64, {nb::randn({kN}, nb::float64)});
+}
+
+// Results larger than the last-level cache leave through streaming stores; the values are the
+// same, including the chunk that ends short of a vector.
+TEST(FusedProgram, LargeResultsStreamOutUnchanged) {
+  constexpr int64_t kBig = (int64_t(9) << 20) + 5;  // 36 MiB of float32
+  auto X = nb::placeholder("x", {kBig});
+  cd::Graph g = cd::build_graph({gelu_tanh(X)});
+  expect_identical(g, {nb::randn({kBig})});
+  cd::Graph two = cd::build_graph({nb::exp(X) * 2.0f, (nb::exp(X) * 2.0f) + X});
+  expect_identical(two, {nb::randn({kBig})});
+}
+
+// Broadcast sources that are one value across a chunk (a row's statistic, a channel's bias) are
+// read as values, ones that are one contiguous run (a per-feature scale) in place; on either
+// side of any binary op, and where a chunk crosses rows they are gathered.
+TEST(FusedProgram, ReadsRowValuesAndFeatureRunsOfBroadcastSources) {
+  auto X = nb::placeholder("x", {64, 2048}), M = nb::placeholder("m", {64, 1});
+  auto G = nb::placeholder("g", {2048});
+  cd::Graph ln = cd::build_graph({((M - X) * M + G) / M * (G - M) + nb::maximum(X, M)}, {X, M, G});
+  ASSERT_NE(cd::make_plan(ln)->groups.at(0).program, nullptr);
+  expect_identical(ln, {nb::randn({64, 2048}), nb::rand({64, 1}) + 0.5, nb::randn({2048})});
+  // A one-value source read twice by one op, and an expanded input of the root's shape.
+  auto E = nb::placeholder("e", {64, 2048});
+  cd::Graph twice = cd::build_graph({E * E + X}, {E, X});
+  expect_identical(twice, {nb::randn({64, 1}).expand({64, 2048}), nb::randn({64, 2048})});
+  // A channel bias over 32x32 maps: its dims merge into one broadcast run of 1024.
+  auto F = nb::placeholder("f", {4, 8, 32, 32}), B = nb::placeholder("b", {8, 1, 1});
+  auto W = nb::placeholder("w", {1, 8, 1, 32});
+  cd::Graph conv = cd::build_graph({nb::relu(F * 0.5f + B) * W - B}, {F, B, W});
+  expect_identical(conv,
+                   {nb::randn({4, 8, 32, 32}), nb::randn({8, 1, 1}), nb::randn({1, 8, 1, 32})});
 }
 
 TEST(FusedProgram, ReadsBroadcastAndStridedInputsInPlace) {
@@ -100,7 +179,7 @@ TEST(FusedProgram, OpsWithoutAnInstructionKeepTheBlockPath) {
   expect_identical(g, {nb::randn({kN})});
 }
 
-TEST(Fusion, StopsAtSharedValuesReductionsAndSmallTensors) {
+TEST(Fusion, StopsAtSharedValuesAndSmallTensorsAndEndsAtAReduction) {
   auto X = nb::placeholder("x", {256, 512});
   auto e = nb::exp(X);                        // used twice: materialised
   auto y = nb::sqrt(e + 1) * nb::sigmoid(e);  // two chains meeting at mul
@@ -109,7 +188,9 @@ TEST(Fusion, StopsAtSharedValuesReductionsAndSmallTensors) {
   auto plan = cd::make_plan(g);
   ASSERT_EQ(plan->groups.size(), 1u) << cd::describe(g);
   for (int m : plan->groups[0].members) EXPECT_NE(g.nodes[std::size_t(m)].op->name, "exp");
-  EXPECT_EQ(plan->groups[0].members.size(), 5u);  // add, sqrt, sigmoid, mul, mul by 2
+  EXPECT_EQ(plan->groups[0].members.size(), 6u);  // add, sqrt, sigmoid, mul, mul by 2, sum
+  EXPECT_TRUE(plan->groups[0].reduces);
+  EXPECT_EQ(g.nodes[std::size_t(plan->groups[0].members.back())].op->name, "sum");
   expect_identical(g, {nb::randn({100}), nb::randn({256, 512})});
 }
 

@@ -2,6 +2,7 @@
 // reader each (and may also be outputs of the graph) and one static shape runs as one loop over
 // cache-sized chunks (src/compile/fused_program.cpp, else fused.cpp's blocks),
 // so the intermediates never exist as whole tensors: less memory traffic and a smaller peak.
+// A sum/max/min of the tree's result joins the group and folds each chunk as it is made.
 // The graph itself is unchanged (DOT pictures and graph files show the ops).
 #include <algorithm>
 
@@ -19,6 +20,31 @@ bool fusable(const GraphNode& n) {
   for (int64_t d : n.shape)
     if (d < 0) return false;
   return numel_of(n.shape) >= kMinFusedElements;
+}
+
+// The reduction that may end the group rooted at `root`: the one reader of the root (which is
+// no output), a float sum/max/min of one dtype whose reduced dims are adjacent, and every
+// member with a program instruction (a reducing group runs only as a program); else -1.
+int reduction_of(const Plan& plan, const std::vector<int>& uses, const std::vector<char>& is_output,
+                 int root, const std::vector<int>& members) {
+  const Graph& g = plan.graph;
+  if (uses[std::size_t(root)] != 1 || is_output[std::size_t(root)]) return -1;
+  for (int m : members)
+    if (!has_instruction(g.nodes[std::size_t(m)].op->name)) return -1;
+  for (std::size_t i = std::size_t(root) + 1; i < g.nodes.size(); ++i) {
+    const GraphNode& n = g.nodes[i];
+    if (std::find(n.inputs.begin(), n.inputs.end(), root) == n.inputs.end()) continue;
+    const std::string& op = n.kind == NodeKind::op ? n.op->name : std::string();
+    if ((op != "sum" && op != "max" && op != "min") || plan.group_of[i] >= 0 ||
+        n.dtype != g.nodes[std::size_t(root)].dtype)
+      return -1;
+    int64_t outer, red, inner;
+    if (!reduce_layout(g.nodes[std::size_t(root)].shape, n.attrs.get<Shape>("axes"), outer, red,
+                       inner))
+      return -1;
+    return int(i);
+  }
+  return -1;
 }
 
 }  // namespace
@@ -51,6 +77,13 @@ void plan_fusion(Plan& plan) {
         pending.push_back(in);
       }
     }
+    // A sum/max/min that alone reads the tree's result becomes the group's root: the values it
+    // reduces are never stored (x*y summed, a loss's terms, a bias gradient).
+    const int red = reduction_of(plan, uses, is_output, int(r), members);
+    if (red >= 0) {
+      group_of[std::size_t(red)] = id;
+      members.push_back(red);
+    }
     if (members.size() < 2) {
       group_of[r] = -1;
       continue;
@@ -59,7 +92,7 @@ void plan_fusion(Plan& plan) {
     std::vector<int> escaping;
     for (std::size_t k = 0; k + 1 < members.size(); ++k)
       if (is_output[std::size_t(members[k])]) escaping.push_back(members[k]);
-    plan.groups.push_back({std::move(members), std::move(escaping), nullptr});
+    plan.groups.push_back({std::move(members), std::move(escaping), nullptr, red >= 0});
   }
   for (std::size_t k = 0; k < plan.groups.size(); ++k)
     plan.groups[k].program = compile_program(plan, int(k));
