@@ -84,10 +84,12 @@ class Function {
   std::string to_dot() const;
   // The ahead-of-time memory plan (static shapes): the bytes of the one arena a call allocates
   // for the values that die inside it, next to the bytes those values take when each has its
-  // own allocation (naive). Both 0 when a shape is dynamic.
+  // own allocation (naive). Both 0 when a shape is dynamic. `in_place` counts the elementwise
+  // ops that write their result over an operand dying at them instead of into a new buffer.
   struct MemoryReport {
     std::size_t arena_bytes = 0;
     std::size_t naive_bytes = 0;
+    std::size_t in_place = 0;
   };
   MemoryReport memory_report() const;
 

@@ -2,6 +2,7 @@
 // ordinary dispatch path (apply), so every kernel, dtype and device eager mode has works here,
 // and autograd records the run when an input requires a gradient. Values are dropped after
 // their last use, so peak memory follows the graph's live set rather than its size.
+#include <algorithm>
 #include <bit>
 
 #include "compile/graph.h"
@@ -69,18 +70,48 @@ void check_inferred(const GraphNode& n, int id, std::span<const Tensor> args) {
         "nb::jit retraces per shape instead");
 }
 
-// Whether this call may use the plan's arena: values must not escape into autograd's graph
-// (which would keep reading them after their bytes are reused) and must live on the CPU.
-bool arena_allowed(const Plan& plan, const std::vector<Tensor>& inputs) {
-  if (plan.arena_bytes == 0) return false;
+// Whether this call may reuse buffers (the plan's arena, in-place execution): values must not
+// escape into autograd's graph (which would keep reading them after their bytes are reused)
+// and must live on the CPU. A call on symbolic inputs records ops: nothing to reuse.
+bool reuse_allowed(const Plan& plan, const std::vector<Tensor>& inputs) {
   for (const Tensor& t : inputs)
-    if (t.device().type != DeviceType::cpu || (t.requires_grad() && grad_mode_enabled()))
+    if (!t.is_concrete() || t.device().type != DeviceType::cpu ||
+        (t.requires_grad() && grad_mode_enabled()))
       return false;
   for (const GraphNode& n : plan.graph.nodes)
     if (n.value.defined() && (n.value.device().type != DeviceType::cpu ||
                               (n.value.requires_grad() && grad_mode_enabled())))
       return false;
   return true;
+}
+
+// Runs an elementwise op node with its result written over operand `x`'s storage (the plan's
+// in-place choice, for values outside the arena) when `held` (value[x]) is a contiguous CPU
+// value of the result's shape and dtype that nothing but the executor references: its slot in
+// `value` and its `copies` places among the arguments. Undefined when it cannot.
+Tensor run_over_operand(const GraphNode& n, std::span<const Tensor> in, const Attrs& attrs,
+                        const Tensor& held, long copies) {
+  if (!held.defined() || !held.is_concrete()) return Tensor();
+  const Node& x = *held.node();
+  if (held.node_ptr().use_count() != 1 + copies || x.storage.use_count() != 1 ||
+      x.device.type != DeviceType::cpu || x.dtype != n.dtype || !x.is_contiguous())
+    return Tensor();
+  DType key = n.op->dispatch_input < 0 ? n.dtype : in[std::size_t(n.op->dispatch_input)].dtype();
+  KernelFn kernel = n.op->kernel(kCPU, key);
+  if (!kernel) return Tensor();
+  OutputMeta meta = n.op->infer(in, attrs);
+  if (meta.shape != x.shape || meta.dtype != x.dtype) return Tensor();
+  auto out = std::make_shared<Node>();
+  out->dtype = x.dtype;
+  out->shape = x.shape;
+  out->strides = contiguous_strides(x.shape);
+  out->device = kCPU;
+  out->storage = x.storage;
+  out->offset = x.offset;
+  std::vector<const Node*> nodes;
+  for (const Tensor& t : in) nodes.push_back(t.node());
+  kernel(KernelArgs{std::span<const Node* const>(nodes.data(), nodes.size()), *out, attrs});
+  return Tensor(std::move(out));
 }
 
 // Runs an op node's kernel with its result placed in the arena (what apply does, without the
@@ -131,15 +162,21 @@ std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs)
   }
 
   // One block for every planned value of this call (offsets fixed at compile time).
+  const bool reuse = reuse_allowed(plan, inputs);
   std::shared_ptr<Storage> arena;
-  if (arena_allowed(plan, inputs)) arena = allocate_storage(plan.arena_bytes, kCPU);
+  if (reuse && plan.arena_bytes > 0) arena = allocate_storage(plan.arena_bytes, kCPU);
   std::vector<Tensor> args;
   auto run = [&](const GraphNode& n, std::size_t i, const Attrs& attrs) {
     const int64_t offset = plan.arena_offset[i];
     if (n.prepacked)
       if (Tensor t = run_prepacked(n, args, arena, offset); t.defined()) return t;
-    return arena && offset >= 0 ? run_in_arena(n, args, attrs, arena, offset)
-                                : run_node(n, args, attrs);
+    if (arena && offset >= 0) return run_in_arena(n, args, attrs, arena, offset);
+    if (const int x = plan.in_place[i]; reuse && x >= 0) {
+      const long copies = std::count(n.inputs.begin(), n.inputs.end(), x);
+      if (Tensor t = run_over_operand(n, args, attrs, value[std::size_t(x)], copies); t.defined())
+        return t;
+    }
+    return run_node(n, args, attrs);
   };
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     const GraphNode& n = g.nodes[i];

@@ -148,7 +148,9 @@ std::size_t Function::num_outputs() const { return checked(plan_).graph.outputs.
 
 Function::MemoryReport Function::memory_report() const {
   const Plan& p = checked(plan_);
-  return {p.arena_bytes, p.naive_bytes};
+  const auto in_place =
+      std::count_if(p.in_place.begin(), p.in_place.end(), [](int x) { return x >= 0; });
+  return {p.arena_bytes, p.naive_bytes, std::size_t(in_place)};
 }
 
 std::size_t Function::num_ops() const {

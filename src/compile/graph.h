@@ -115,6 +115,10 @@ struct Plan {
   std::vector<int64_t> arena_offset;
   std::size_t arena_bytes = 0;
   std::size_t naive_bytes = 0;
+  // Per node: the operand whose buffer it writes its result over (-1: none). In the arena the
+  // two share an offset; elsewhere the executor reuses the operand's storage when no one else
+  // holds it.
+  std::vector<int> in_place;
 };
 
 std::shared_ptr<const Plan> make_plan(Graph graph, bool fuse = true);
@@ -126,8 +130,11 @@ std::shared_ptr<const FusedProgram> compile_program(const Plan& plan, int group)
 // Runs the group's program over its inputs in `value` when their devices, dtypes and layouts
 // allow (any strides and broadcasts do), setting value[root]; false: not run.
 bool run_program(const Plan& plan, int group, std::vector<Tensor>& value);
-// Liveness and buffer reuse: fills the plan's arena offsets (static shapes only).
-void plan_memory(Plan& plan);
+// Liveness, buffer reuse and in-place execution: fills the plan's in-place operands and, for
+// static shapes, its arena offsets (`in_place` false: no value writes over another).
+void plan_memory(Plan& plan, bool in_place = true);
+// describe() with each node's arena offset and in-place operand, then the arena and naive bytes.
+std::string describe_memory(const Plan& plan);
 // Runs a group at its root: as a program, else block by block when its inputs allow (CPU,
 // contiguous or one-element inputs, no autograd recording), else op by op. Sets value[root].
 void run_group(const Plan& plan, int group, std::vector<Tensor>& value);
