@@ -28,7 +28,9 @@ struct JitCache::Traced {
 namespace {
 
 std::string signature(const std::vector<Tensor>& args) {
-  std::string key;
+  // A trace without grad mode records no autograd history, so it freezes views of parameters
+  // (a captured leaf no gradient reaches): traces with and without grad mode are kept apart.
+  std::string key = grad_mode_enabled() ? "grad;" : "nograd;";
   for (const Tensor& t : args) {
     key += std::string(dtype_name(t.dtype())) + shape_str(t.shape()) + "@" + t.device().str() + ";";
   }

@@ -24,7 +24,8 @@ void structure_changed() { g_structure_epoch.fetch_add(1, std::memory_order_rela
 
 Tensor Module::register_parameter(const std::string& name, Tensor value) {
   structure_changed();
-  if (value.defined() && is_floating(value.dtype()) && !value.requires_grad()) value.requires_grad_();
+  if (value.defined() && is_floating(value.dtype()) && !value.requires_grad())
+    value.requires_grad_();
   params_.emplace_back(name, value);
   return value;
 }
@@ -122,7 +123,9 @@ void Module::apply(const std::function<void(Module&)>& fn) {
 }
 
 void Module::to(DType dtype) {
-  if (!is_floating(dtype)) throw DTypeError("[Module::to] parameters must stay floating, got " + std::string(dtype_name(dtype)));
+  if (!is_floating(dtype))
+    throw DTypeError("[Module::to] parameters must stay floating, got " +
+                     std::string(dtype_name(dtype)));
   structure_changed();
   apply([dtype](Module& m) {
     for (auto* list : {&m.params_, &m.buffers_})
@@ -175,27 +178,30 @@ void Module::hybridize(bool on) {
 }
 
 std::size_t Module::hybrid_signatures() const { return hybrid_.cache ? hybrid_.cache->size() : 0; }
+std::size_t Module::hybrid_traces() const { return hybrid_.cache ? hybrid_.cache->traces() : 0; }
 
 Tensor Module::hybrid_forward(const Tensor& x) {
-  if (training_ || !x.is_concrete()) return forward(x);
-  // The trace computes what depends on parameters and buffers alone (BatchNorm's scale and
-  // shift in eval mode) once, as a value: any in-place change to one (an optimizer step,
-  // load_state_dict) must retrace. Their storage versions tell.
+  if (!x.is_concrete()) return forward(x);
+  // Training mode may update buffers in place (BatchNorm's running statistics), a side effect a
+  // trace would perform once: modules with buffers train eagerly.
+  if (training_ && !named_buffers().empty()) return forward(x);
+  // What the trace computes from buffers and frozen parameters alone (BatchNorm's eval scale)
+  // is a value: an in-place change to one (load_state_dict) retraces. Parameters that require
+  // grad need no such check: ops on them are replayed at each call (compile/graph.h), and the
+  // jit cache retraces when a value it froze was read from them.
   std::vector<int64_t> versions;
-  bool needs_grad = x.requires_grad();
   for (bool buffers : {false, true})
-    for (const auto& [n, t] : buffers ? named_buffers() : named_parameters()) {
-      versions.push_back(t.version());
-      needs_grad = needs_grad || t.requires_grad();
-    }
-  if (needs_grad && is_grad_enabled()) return forward(x);
+    for (const auto& [n, t] : buffers ? named_buffers() : named_parameters())
+      if (buffers || !t.requires_grad()) versions.push_back(t.version());
   uint64_t epoch = g_structure_epoch.load(std::memory_order_relaxed);
   if (!hybrid_.cache || hybrid_.epoch != epoch || hybrid_.versions != versions) {
     hybrid_.cache = std::make_shared<compile_detail::JitCache>(CompileOptions{});
     hybrid_.epoch = epoch;
     hybrid_.versions = std::move(versions);
   }
-  return hybrid_.cache->call({x}, [this](const std::vector<Tensor>& ph) { return std::vector<Tensor>{forward(ph[0])}; })
+  return hybrid_.cache
+      ->call({x},
+             [this](const std::vector<Tensor>& ph) { return std::vector<Tensor>{forward(ph[0])}; })
       .at(0);
 }
 
@@ -207,7 +213,8 @@ Tensor Module::operator()(const Tensor& x) {
 
 std::string Module::summary(const Shape& input_shape) {
   std::ostringstream os;
-  os << std::left << std::setw(34) << "Layer" << std::setw(22) << "Output shape" << "Params\n";
+  os << std::left << std::setw(34) << "Layer" << std::setw(22) << "Output shape"
+     << "Params\n";
   os << std::string(66, '=') << "\n";
   NoGradGuard off;
   Tensor x = zeros(input_shape);
@@ -220,7 +227,8 @@ std::string Module::summary(const Shape& input_shape) {
   };
   // Dotted names of every submodule.
   std::map<const Module*, std::string> names;
-  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m, const std::string& prefix) {
+  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m,
+                                                                    const std::string& prefix) {
     for (auto& [n, c] : m.children_) {
       names.emplace(c.get(), prefix + n);
       walk(*c, prefix + n + ".");
@@ -248,7 +256,8 @@ std::string Module::summary(const Shape& input_shape) {
   for (auto& c : calls)
     if (names.count(c.module)) top = std::min(top, c.depth);
   for (auto& c : calls)
-    if (c.depth == top && names.count(c.module)) row(names[c.module] + ": " + c.module->describe(), *c.module, c.shape);
+    if (c.depth == top && names.count(c.module))
+      row(names[c.module] + ": " + c.module->describe(), *c.module, c.shape);
   if (top == std::numeric_limits<int>::max()) {
     // forward() reached no submodule through operator(): show the children as a chain when
     // they make one, else the module as one row.

@@ -90,6 +90,48 @@ TEST(JitParams, CnnWithLinearHeadTrainsThroughJitLikeEager) {
   }
 }
 
+TEST(JitParams, HybridizedModulesTrainLikeEager) {
+  for (Opt kind : {Opt::sgd, Opt::adam}) {
+    nn::Sequential mlp = make_mlp(4), mlp_ref = make_mlp(4);
+    mlp.hybridize();
+    train_side_by_side(
+        mlp, mlp_ref, [&mlp](const nb::Tensor& x) { return mlp(x); }, {5, 6}, kind);
+    EXPECT_EQ(mlp.hybrid_signatures(), 1u);
+    EXPECT_EQ(mlp.hybrid_traces(), 1u) << "an optimizer step must not retrace";
+
+    nn::Sequential cnn = make_cnn(5), cnn_ref = make_cnn(5);
+    cnn.hybridize();
+    train_side_by_side(
+        cnn, cnn_ref, [&cnn](const nb::Tensor& x) { return cnn(x); }, {4, 1, 8, 8}, kind);
+    EXPECT_EQ(cnn.hybrid_traces(), 1u);
+  }
+}
+
+// Dropout in training mode draws fresh masks at each compiled call; its gradient matches an
+// eager forward with the same draws.
+TEST(JitParams, HybridizedDropoutTrainsWithFreshMasks) {
+  auto make = [] {
+    nb::manual_seed(6);
+    return nn::Sequential(nn::Linear(6, 32), nn::ReLU(), nn::Dropout(0.5), nn::Linear(32, 3));
+  };
+  nn::Sequential net = make(), ref = make();
+  net.hybridize();
+  nb::Tensor x = nb::randn({4, 6});
+  net(x);  // traced: the compiled calls then draw what eager calls draw
+  nb::manual_seed(50);
+  nb::Tensor a = net(x);
+  nb::manual_seed(50);
+  nb::Tensor a_ref = ref(x);
+  expect_close(a, a_ref);
+  nb::Tensor b = net(x);
+  EXPECT_NE(a.to_vector<float>(), b.to_vector<float>());
+  a.sum().backward();
+  a_ref.sum().backward();
+  auto p = net.parameters(), q = ref.parameters();
+  for (std::size_t i = 0; i < p.size(); ++i) expect_close(p[i].grad(), q[i].grad());
+  EXPECT_EQ(net.hybrid_traces(), 1u);
+}
+
 // A weight's view, reshape and mask computed inside the traced function: each call recomputes
 // them from the current weight, and their gradients reach it.
 TEST(JitParams, ViewsReshapesAndMasksOfAParameter) {
@@ -230,4 +272,21 @@ TEST(JitParams, TensorsThatCannotBeReplayedAreTypedErrors) {
   nb::Tensor kept = (w * 2.0f).detach();
   auto f4 = nb::jit([&kept](const nb::Tensor& t) { return t * kept; });
   expect_close(f4(x), x * kept);
+}
+
+// A trace made without grad mode freezes weight.t() as a plain view: a call with grad mode on
+// must trace again so that gradients reach the weight.
+TEST(JitParams, GradModeIsPartOfTheSignature) {
+  nb::Tensor w = nb::randn({3, 5}).requires_grad_();
+  auto f = nb::jit([&w](const nb::Tensor& x) { return nb::matmul(x, w.t()).sum(); });
+  nb::Tensor x = nb::randn({2, 5});
+  {
+    nb::NoGradGuard off;
+    EXPECT_FALSE(f(x).requires_grad());
+  }
+  nb::Tensor y = f(x);
+  ASSERT_TRUE(y.requires_grad());
+  y.backward();
+  expect_close(w.grad(), nb::matmul(nb::ones({3, 2}), x));
+  EXPECT_EQ(f.cache_size(), 2u);
 }

@@ -30,7 +30,9 @@ class Module {
   std::vector<Tensor> parameters(bool recurse = true) const;
   std::vector<std::pair<std::string, Tensor>> named_parameters(bool recurse = true) const;
   std::vector<std::pair<std::string, Tensor>> named_buffers(bool recurse = true) const;
-  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
+    return children_;
+  }
   int64_t num_parameters() const;
 
   // Parameters and buffers by dotted name.
@@ -54,19 +56,22 @@ class Module {
   std::string summary(const Shape& input_shape);
 
   // After hybridize(), operator() runs forward through nb::jit (one compiled Function per input
-  // shape and dtype) when compiling cannot change the result: in eval mode, and with grad mode
-  // off or nothing (input, parameter) requiring a gradient. Otherwise it runs forward eagerly:
-  // training mode updates buffers in place (BatchNorm's running statistics), a side effect a
-  // trace performs only once, and eager mode keeps the autograd graph to the parameters.
-  // Parameters and buffers are captured by reference (docs/symbolic.md); since a trace computes
-  // what depends on them alone once (BatchNorm's eval scale), an in-place change to any of them
-  // (an optimizer step, load_state_dict) drops the compiled Functions and the next call
-  // retraces, as do to() and registering parameters, buffers or submodules anywhere. Only this module's operator() is affected
-  // (hybridized submodules called inside a trace are inlined). Copies start with no Function.
+  // shape, dtype and grad mode), in training mode too unless the module has buffers: training
+  // mode updates buffers in place (BatchNorm's running statistics), a side effect a trace
+  // performs only once, so such modules train eagerly. Results are differentiable: ops the
+  // forward runs on parameters (Linear's weight.t()) are replayed at each call, so backward
+  // reaches the parameters and an optimizer step needs no retrace (docs/symbolic.md). What
+  // the trace computes from buffers and frozen parameters alone (BatchNorm's eval scale) is
+  // computed once, so an in-place change to one (load_state_dict) drops the compiled Functions
+  // and the next call retraces, as do to() and registering parameters, buffers or submodules
+  // anywhere. Only this module's operator() is affected (hybridized submodules called inside a
+  // trace are inlined). Copies start with no Function.
   void hybridize(bool on = true);
   bool is_hybridized() const { return hybrid_.on; }
   // Input signatures compiled so far (0 until a call takes the compiled path).
   std::size_t hybrid_signatures() const;
+  // Traces since the compiled Functions were last dropped (retraces of a signature included).
+  std::size_t hybrid_traces() const;
 
  protected:
   // Ends an operator() call of a module with another signature (nn::Bilinear): summary() sees it.
@@ -120,7 +125,8 @@ class Module {
 // A module whose forward is a function of its input only (activations, reshapes).
 class Lambda : public Module {
  public:
-  Lambda(std::string name, std::function<Tensor(const Tensor&)> fn) : name_(std::move(name)), fn_(std::move(fn)) {}
+  Lambda(std::string name, std::function<Tensor(const Tensor&)> fn)
+      : name_(std::move(name)), fn_(std::move(fn)) {}
   Tensor forward(const Tensor& x) override { return fn_(x); }
   std::string describe() const override { return name_; }
 
@@ -134,16 +140,16 @@ class Sequential : public Module {
  public:
   Sequential() = default;
   template <class... M>
-    requires(sizeof...(M) > 0 && (std::is_base_of_v<Module, std::decay_t<M>> && ...))
-  explicit Sequential(M&&... modules) {
+  requires(sizeof...(M) > 0 && (std::is_base_of_v<Module, std::decay_t<M>> &&
+                                ...)) explicit Sequential(M&&... modules) {
     (push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(modules))), ...);
   }
-  void push_back(std::shared_ptr<Module> m) { register_module_ptr(std::to_string(children().size()), std::move(m)); }
-  template <class M>
-    requires std::is_base_of_v<Module, std::decay_t<M>>
-  void push_back(M&& m) {
-    push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(m)));
+  void push_back(std::shared_ptr<Module> m) {
+    register_module_ptr(std::to_string(children().size()), std::move(m));
   }
+  template <class M>
+  requires std::is_base_of_v<Module, std::decay_t<M>>
+  void push_back(M&& m) { push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(m))); }
   Tensor forward(const Tensor& x) override;
   std::string describe() const override { return "Sequential"; }
   std::size_t size() const { return children().size(); }
