@@ -24,8 +24,7 @@ void structure_changed() { g_structure_epoch.fetch_add(1, std::memory_order_rela
 
 Tensor Module::register_parameter(const std::string& name, Tensor value) {
   structure_changed();
-  if (value.defined() && is_floating(value.dtype()) && !value.requires_grad())
-    value.requires_grad_();
+  if (value.defined() && is_floating(value.dtype()) && !value.requires_grad()) value.requires_grad_();
   params_.emplace_back(name, value);
   return value;
 }
@@ -123,9 +122,7 @@ void Module::apply(const std::function<void(Module&)>& fn) {
 }
 
 void Module::to(DType dtype) {
-  if (!is_floating(dtype))
-    throw DTypeError("[Module::to] parameters must stay floating, got " +
-                     std::string(dtype_name(dtype)));
+  if (!is_floating(dtype)) throw DTypeError("[Module::to] parameters must stay floating, got " + std::string(dtype_name(dtype)));
   structure_changed();
   apply([dtype](Module& m) {
     for (auto* list : {&m.params_, &m.buffers_})
@@ -199,9 +196,7 @@ Tensor Module::hybrid_forward(const Tensor& x) {
     hybrid_.epoch = epoch;
     hybrid_.versions = std::move(versions);
   }
-  return hybrid_.cache
-      ->call({x},
-             [this](const std::vector<Tensor>& ph) { return std::vector<Tensor>{forward(ph[0])}; })
+  return hybrid_.cache->call({x}, [this](const std::vector<Tensor>& ph) { return std::vector<Tensor>{forward(ph[0])}; })
       .at(0);
 }
 
@@ -213,8 +208,7 @@ Tensor Module::operator()(const Tensor& x) {
 
 std::string Module::summary(const Shape& input_shape) {
   std::ostringstream os;
-  os << std::left << std::setw(34) << "Layer" << std::setw(22) << "Output shape"
-     << "Params\n";
+  os << std::left << std::setw(34) << "Layer" << std::setw(22) << "Output shape" << "Params\n";
   os << std::string(66, '=') << "\n";
   NoGradGuard off;
   Tensor x = zeros(input_shape);
@@ -227,8 +221,7 @@ std::string Module::summary(const Shape& input_shape) {
   };
   // Dotted names of every submodule.
   std::map<const Module*, std::string> names;
-  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m,
-                                                                    const std::string& prefix) {
+  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m, const std::string& prefix) {
     for (auto& [n, c] : m.children_) {
       names.emplace(c.get(), prefix + n);
       walk(*c, prefix + n + ".");
@@ -256,8 +249,7 @@ std::string Module::summary(const Shape& input_shape) {
   for (auto& c : calls)
     if (names.count(c.module)) top = std::min(top, c.depth);
   for (auto& c : calls)
-    if (c.depth == top && names.count(c.module))
-      row(names[c.module] + ": " + c.module->describe(), *c.module, c.shape);
+    if (c.depth == top && names.count(c.module)) row(names[c.module] + ": " + c.module->describe(), *c.module, c.shape);
   if (top == std::numeric_limits<int>::max()) {
     // forward() reached no submodule through operator(): show the children as a chain when
     // they make one, else the module as one row.

@@ -30,9 +30,7 @@ class Module {
   std::vector<Tensor> parameters(bool recurse = true) const;
   std::vector<std::pair<std::string, Tensor>> named_parameters(bool recurse = true) const;
   std::vector<std::pair<std::string, Tensor>> named_buffers(bool recurse = true) const;
-  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
-    return children_;
-  }
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
   int64_t num_parameters() const;
 
   // Parameters and buffers by dotted name.
@@ -125,8 +123,7 @@ class Module {
 // A module whose forward is a function of its input only (activations, reshapes).
 class Lambda : public Module {
  public:
-  Lambda(std::string name, std::function<Tensor(const Tensor&)> fn)
-      : name_(std::move(name)), fn_(std::move(fn)) {}
+  Lambda(std::string name, std::function<Tensor(const Tensor&)> fn) : name_(std::move(name)), fn_(std::move(fn)) {}
   Tensor forward(const Tensor& x) override { return fn_(x); }
   std::string describe() const override { return name_; }
 
@@ -140,16 +137,16 @@ class Sequential : public Module {
  public:
   Sequential() = default;
   template <class... M>
-  requires(sizeof...(M) > 0 && (std::is_base_of_v<Module, std::decay_t<M>> &&
-                                ...)) explicit Sequential(M&&... modules) {
+    requires(sizeof...(M) > 0 && (std::is_base_of_v<Module, std::decay_t<M>> && ...))
+  explicit Sequential(M&&... modules) {
     (push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(modules))), ...);
   }
-  void push_back(std::shared_ptr<Module> m) {
-    register_module_ptr(std::to_string(children().size()), std::move(m));
-  }
+  void push_back(std::shared_ptr<Module> m) { register_module_ptr(std::to_string(children().size()), std::move(m)); }
   template <class M>
-  requires std::is_base_of_v<Module, std::decay_t<M>>
-  void push_back(M&& m) { push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(m))); }
+    requires std::is_base_of_v<Module, std::decay_t<M>>
+  void push_back(M&& m) {
+    push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(m)));
+  }
   Tensor forward(const Tensor& x) override;
   std::string describe() const override { return "Sequential"; }
   std::size_t size() const { return children().size(); }
