@@ -45,6 +45,13 @@ void check_replayable(const Node& n) {
     throw AutogradError(what +
                         "its autograd graph was already freed by a backward: compute it "
                         "inside the traced function");
+  // A view reads its input's current values, as its replay does; other results are values of
+  // their own that must still be what the op computed from its inputs' current values.
+  if (n.op->has(kView)) return;
+  if (n.storage->version.load() != 0)
+    throw AutogradError(what +
+                        "it was modified in place (add_, copy_...) after it was computed, "
+                        "which its replay would miss: compute it without in-place updates");
   for (std::size_t i = 0; i < n.inputs.size(); ++i) {
     const Node& in = *n.inputs[i].node();
     if (in.storage && i < n.input_versions.size() &&

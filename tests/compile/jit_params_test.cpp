@@ -211,6 +211,16 @@ TEST(JitParams, ANonLeafMadeBeforeTheTraceIsReplayed) {
   f(x).backward();
   f(x).backward();
   expect_close(w.grad(), nb::matmul(nb::ones({3, 2}), x) * 2.0f);
+  // After an in-place update of w the view still shows w: a new signature traces and replays it.
+  {
+    nb::NoGradGuard off;
+    w.mul_(nb::full({3, 5}, 2.0f));
+  }
+  nb::Tensor x3 = nb::randn({4, 5});
+  w.set_grad(nb::Tensor());
+  f(x3).backward();
+  expect_close(w.grad(), nb::matmul(nb::ones({3, 4}), x3));
+  EXPECT_EQ(f.traces(), 2u);
 }
 
 // A value the trace reads (here to branch on) computed from a parameter still retraces when
@@ -254,6 +264,19 @@ TEST(JitParams, TensorsThatCannotBeReplayedAreTypedErrors) {
   }
   auto f2 = nb::jit([&stale](const nb::Tensor& t) { return t * stale; });
   EXPECT_THROW(f2(x), nb::AutogradError);
+
+  nb::Tensor written = w * 2.0f;
+  {
+    nb::NoGradGuard off;
+    written.add_(nb::ones({3}));  // not recorded by autograd: a replay of the mul would miss it
+  }
+  auto f5 = nb::jit([&written](const nb::Tensor& t) { return t * written; });
+  try {
+    f5(x);
+    FAIL() << "expected AutogradError";
+  } catch (const nb::AutogradError& e) {
+    EXPECT_NE(std::string(e.what()).find("modified in place"), std::string::npos) << e.what();
+  }
 
   nb::CustomFunction square;
   square.name = "square";
