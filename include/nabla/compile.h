@@ -193,10 +193,12 @@ class JitFunction {
 };
 
 // Traces fn with placeholders shaped like the first call's inputs and compiles it; later calls
-// with the same shapes and dtypes reuse that Function, new ones trace again. Concrete tensors fn
-// reads (weights) are captured by reference and read at each call; what fn computes from them
-// alone (`w * 2`) is computed once while tracing, so a call after one of them changed in place
-// traces again. Reading a traced tensor's values (item, to_vector) throws, since data-dependent
+// with the same shapes, dtypes and grad mode reuse that Function, new ones trace again. Concrete
+// tensors fn reads (weights) are captured by reference and read at each call. Ops fn runs on
+// tensors that require grad (Linear's weight.t(), `w * mask`) are replayed at each call, so
+// results are differentiable into the parameters and optimizer steps need no retrace; what fn
+// computes from other concrete tensors alone (`b * 2`) is computed once while tracing, so a call
+// after one of them changed in place traces again (docs/symbolic.md, "What tracing captures"). Reading a traced tensor's values (item, to_vector) throws, since data-dependent
 // control flow cannot be traced.
 template <class F>
 JitFunction<F> jit(F fn, CompileOptions options = {}) {

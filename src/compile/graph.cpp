@@ -5,6 +5,7 @@
 #include <bit>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "ir/node.h"
 
@@ -27,7 +28,61 @@ GraphNode leaf_node(const Tensor& t) {
   return g;
 }
 
+// Replays a recorded concrete tensor (see graph.h) or says why it cannot: its value alone would
+// be a non-leaf every call shares, whose autograd graph the first backward frees.
+void check_replayable(const Node& n) {
+  const std::string what = "[compile] the graph uses a tensor computed eagerly by '" + n.op->name +
+                           "' from tensors that require grad; ";
+  if (n.custom_vjp)
+    throw AutogradError(what +
+                        "a custom function or checkpoint cannot be replayed at each call: "
+                        "pass its result as an argument of the traced function, or detach() it");
+  if (n.op->has(kRandom))
+    throw AutogradError(what +
+                        "a random op cannot be replayed with the numbers it drew: pass its "
+                        "result as an argument of the traced function, or detach() it");
+  if (n.op->arity != 0 && n.inputs.empty())
+    throw AutogradError(what +
+                        "its autograd graph was already freed by a backward: compute it "
+                        "inside the traced function");
+  // A view reads its input's current values, as its replay does; other results are values of
+  // their own that must still be what the op computed from its inputs' current values.
+  if (n.op->has(kView)) return;
+  if (n.storage->version.load() != 0)
+    throw AutogradError(what +
+                        "it was modified in place (add_, copy_...) after it was computed, "
+                        "which its replay would miss: compute it without in-place updates");
+  for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+    const Node& in = *n.inputs[i].node();
+    if (in.storage && i < n.input_versions.size() &&
+        n.input_versions[i] != in.storage->version.load())
+      throw AutogradError(what + "its input " + std::to_string(i) + " " + shape_str(in.shape) +
+                          " was modified in place since, so the value is stale: compute it inside "
+                          "the traced function");
+  }
+}
+
 }  // namespace
+
+bool is_recorded(const Node& n) { return n.storage && n.op && n.requires_grad; }
+
+std::vector<const Node*> replayed_nodes(const std::vector<Tensor>& outputs) {
+  std::vector<const Node*> replayed;
+  std::unordered_set<const Node*> seen;
+  std::vector<const Node*> stack;
+  for (const Tensor& t : outputs)
+    if (t.defined()) stack.push_back(t.node());
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (!seen.insert(n).second) continue;
+    const bool recorded = is_recorded(*n);
+    if (recorded) replayed.push_back(n);
+    if (recorded || (!n->storage && !n->placeholder))
+      for (const Tensor& in : n->inputs) stack.push_back(in.node());
+  }
+  return replayed;
+}
 
 Graph build_graph(const std::vector<Tensor>& outputs, const std::vector<Tensor>& order) {
   Graph g;
@@ -46,7 +101,9 @@ Graph build_graph(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
     while (!stack.empty()) {
       Frame& f = stack.back();
       const Node& n = *f.t.node();
-      bool is_op = !n.storage && !n.placeholder;
+      const bool replay = is_recorded(n);
+      if (replay && f.next == 0) check_replayable(n);
+      bool is_op = replay || (!n.storage && !n.placeholder);
       if (is_op && !n.op)
         throw ValueError("[compile] a symbolic tensor has neither an op nor a name");
       if (is_op && f.next == 0 && n.op->arity >= 0 && std::size_t(n.op->arity) != n.inputs.size())

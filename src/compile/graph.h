@@ -11,6 +11,10 @@
 #include "ir/op.h"
 #include "nabla/compile.h"
 
+namespace nabla {
+struct Node;
+}
+
 namespace nabla::compile_detail {
 
 class PrepackedWeights;  // compile/prepacked.h
@@ -44,8 +48,16 @@ struct Graph {
 
 // The graph reachable from `outputs` (symbolic or concrete). Placeholders are the inputs, in
 // `order` if given, else sorted by name; two placeholders with one name are a ValueError.
+// A concrete tensor autograd recorded (an op run eagerly on a parameter while tracing: Linear's
+// `weight.t()`, a masked weight) becomes an op node on its own inputs, replayed at each call, so
+// every call's autograd graph reaches the parameters afresh; one that cannot be replayed (a
+// custom function, a random op, a freed or stale history) is an AutogradError naming its op.
 Graph build_graph(const std::vector<Tensor>& outputs, const std::vector<Tensor>& order = {});
 
+// Whether build_graph replays this concrete node (it has an autograd history) instead of
+// capturing its value; and those nodes among the ones reachable from `outputs`.
+bool is_recorded(const Node& n);
+std::vector<const Node*> replayed_nodes(const std::vector<Tensor>& outputs);
 // Whether a constant node holds a small value passes compare by content.
 bool is_frozen(const GraphNode& n);
 // How many nodes use each node (outputs count as uses).

@@ -2,6 +2,9 @@
 // devices), traced with placeholders named arg0, arg1... A trace also notes the concrete tensors
 // ops ran on eagerly (values computed from weights alone are frozen into the graph): when one of
 // them has changed in place since, the signature is traced again.
+#include <set>
+
+#include "compile/graph.h"
 #include "core/storage.h"
 #include "ir/concrete_reads.h"
 #include "ir/node.h"
@@ -14,9 +17,9 @@ struct JitCache::Traced {
   ConcreteReads reads;  // storages still alive after the trace, with their versions then
 
   bool stale() const {
-    for (const auto& [weak, version] : reads) {
-      std::shared_ptr<Storage> s = weak.lock();
-      if (s && s->version.load() != version) return true;
+    for (const ConcreteRead& r : reads) {
+      std::shared_ptr<Storage> s = r.storage.lock();
+      if (s && s->version.load() != r.version) return true;
     }
     return false;
   }
@@ -25,7 +28,9 @@ struct JitCache::Traced {
 namespace {
 
 std::string signature(const std::vector<Tensor>& args) {
-  std::string key;
+  // A trace without grad mode records no autograd history, so it freezes views of parameters
+  // (a captured leaf no gradient reaches): traces with and without grad mode are kept apart.
+  std::string key = grad_mode_enabled() ? "grad;" : "nograd;";
   for (const Tensor& t : args) {
     key += std::string(dtype_name(t.dtype())) + shape_str(t.shape()) + "@" + t.device().str() + ";";
   }
@@ -45,6 +50,36 @@ class CollectReads {
  private:
   ConcreteReads* previous_;
 };
+
+// Removes the reads of ops whose results the graph replays (graph.h: ops autograd recorded on
+// parameters), which need no retrace when what they read changes, since each call recomputes
+// them. Unless the trace also read such a result eagerly (a value it froze or branched on):
+// then what that result was computed from still counts.
+void drop_replayed_reads(ConcreteReads& reads, const std::vector<Tensor>& outs) {
+  std::vector<const Node*> replayed = replayed_nodes(outs);
+  if (replayed.empty()) return;
+  std::set<const Node*> dropped(replayed.begin(), replayed.end());
+  auto dropped_by = [&](const ConcreteRead& r) {
+    std::shared_ptr<const Node> by = r.by.lock();
+    return by && dropped.count(by.get()) > 0;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::set<const Storage*> read_eagerly;
+    for (const ConcreteRead& r : reads)
+      if (!dropped_by(r))
+        if (std::shared_ptr<Storage> s = r.storage.lock()) read_eagerly.insert(s.get());
+    for (auto it = dropped.begin(); it != dropped.end();) {
+      if (read_eagerly.count((*it)->storage.get())) {
+        it = dropped.erase(it);
+        changed = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+  std::erase_if(reads, dropped_by);
+}
 
 }  // namespace
 
@@ -80,13 +115,15 @@ std::vector<Tensor> JitCache::call(const std::vector<Tensor>& args, const TraceF
     CompileOptions options = options_;
     options.inputs = ph;
     traced->f = compile(outs, options);
+    drop_replayed_reads(traced->reads, outs);
+    outs.clear();
     // Trace-time temporaries are gone now (or frozen in the graph, where nothing writes them).
     // The versions are taken after the trace: a function that updates a tensor it read (a
     // running statistic) must not find its own update stale at the next call.
-    std::map<const Storage*, std::pair<std::weak_ptr<Storage>, uint32_t>> live;
-    for (const auto& [weak, version] : traced->reads)
-      if (std::shared_ptr<Storage> s = weak.lock())
-        live.emplace(s.get(), std::pair{weak, s->version.load()});
+    std::map<const Storage*, ConcreteRead> live;
+    for (const ConcreteRead& r : traced->reads)
+      if (std::shared_ptr<Storage> s = r.storage.lock())
+        live.emplace(s.get(), ConcreteRead{r.storage, s->version.load(), {}});
     traced->reads.clear();
     for (auto& [ptr, read] : live) traced->reads.push_back(read);
     std::lock_guard lock(mutex_);

@@ -5,13 +5,21 @@
 #pragma once
 #include <cstdint>
 #include <memory>
-#include <utility>
 #include <vector>
 
 namespace nabla {
 
+struct Node;
 struct Storage;
-using ConcreteReads = std::vector<std::pair<std::weak_ptr<Storage>, uint32_t>>;
+struct ConcreteRead {
+  std::weak_ptr<Storage> storage;
+  uint32_t version = 0;
+  // The node the reading op made. A result autograd recorded (an op on a parameter) is replayed
+  // by the compiled graph rather than frozen (compile/graph.cpp), so its reads alone need no
+  // retrace; empty when unknown.
+  std::weak_ptr<const Node> by;
+};
+using ConcreteReads = std::vector<ConcreteRead>;
 ConcreteReads* concrete_reads();
 void set_concrete_reads(ConcreteReads* reads);
 

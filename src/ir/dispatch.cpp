@@ -78,7 +78,7 @@ Tensor apply(const OpDef& op, std::span<const Tensor> inputs, Attrs attrs) {
   // A view computes nothing (a captured view is read afresh at each call): not noted.
   if (t_concrete_reads && !op.has(kView))
     for (const Tensor& t : inputs)
-      t_concrete_reads->emplace_back(t.node()->storage, t.node()->storage->version.load());
+      t_concrete_reads->push_back({t.node()->storage, t.node()->storage->version.load(), out});
   Device device = inputs.empty() ? kCPU : inputs[0].node()->device;
   if (op.has(kView)) {
     const Node& in = *inputs[0].node();

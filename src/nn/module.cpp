@@ -175,20 +175,21 @@ void Module::hybridize(bool on) {
 }
 
 std::size_t Module::hybrid_signatures() const { return hybrid_.cache ? hybrid_.cache->size() : 0; }
+std::size_t Module::hybrid_traces() const { return hybrid_.cache ? hybrid_.cache->traces() : 0; }
 
 Tensor Module::hybrid_forward(const Tensor& x) {
-  if (training_ || !x.is_concrete()) return forward(x);
-  // The trace computes what depends on parameters and buffers alone (BatchNorm's scale and
-  // shift in eval mode) once, as a value: any in-place change to one (an optimizer step,
-  // load_state_dict) must retrace. Their storage versions tell.
+  if (!x.is_concrete()) return forward(x);
+  // Training mode may update buffers in place (BatchNorm's running statistics), a side effect a
+  // trace would perform once: modules with buffers train eagerly.
+  if (training_ && !named_buffers().empty()) return forward(x);
+  // What the trace computes from buffers and frozen parameters alone (BatchNorm's eval scale)
+  // is a value: an in-place change to one (load_state_dict) retraces. Parameters that require
+  // grad need no such check: ops on them are replayed at each call (compile/graph.h), and the
+  // jit cache retraces when a value it froze was read from them.
   std::vector<int64_t> versions;
-  bool needs_grad = x.requires_grad();
   for (bool buffers : {false, true})
-    for (const auto& [n, t] : buffers ? named_buffers() : named_parameters()) {
-      versions.push_back(t.version());
-      needs_grad = needs_grad || t.requires_grad();
-    }
-  if (needs_grad && is_grad_enabled()) return forward(x);
+    for (const auto& [n, t] : buffers ? named_buffers() : named_parameters())
+      if (buffers || !t.requires_grad()) versions.push_back(t.version());
   uint64_t epoch = g_structure_epoch.load(std::memory_order_relaxed);
   if (!hybrid_.cache || hybrid_.epoch != epoch || hybrid_.versions != versions) {
     hybrid_.cache = std::make_shared<compile_detail::JitCache>(CompileOptions{});

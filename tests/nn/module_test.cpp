@@ -123,19 +123,23 @@ TEST(Module, HybridizedForwardEqualsEagerAndFollowsInPlaceUpdates) {
   EXPECT_NE(values(rm), before);
 
   net.eval();
-  // Parameters require gradients and grad mode is on: eager, so backward reaches them.
-  net(x);
-  EXPECT_EQ(net.hybrid_signatures(), 0u);
+  // Parameters require gradients and grad mode is on: compiled, and backward reaches them.
+  nb::Tensor with_grad = net(x);
+  EXPECT_EQ(net.hybrid_signatures(), 1u);
+  with_grad.sum().backward();
+  for (const nb::Tensor& p : net.parameters()) EXPECT_TRUE(p.grad().defined());
+  for (nb::Tensor& p : net.parameters()) p.set_grad(nb::Tensor());
 
   nb::NoGradGuard no_grad;
   nb::Tensor want = eager(x), got = net(x);
-  EXPECT_EQ(net.hybrid_signatures(), 1u);
+  EXPECT_EQ(net.hybrid_signatures(), 2u);  // grad mode is part of the signature
   expect_near_values(values(got), values(want));
+  expect_near_values(values(with_grad), values(want));
   expect_near_values(values(net(x)), values(want));  // the cached Function
-  EXPECT_EQ(net.hybrid_signatures(), 1u);
+  EXPECT_EQ(net.hybrid_signatures(), 2u);
   nb::Tensor x2 = nb::randn({2, 6});
   expect_near_values(values(net(x2)), values(eager(x2)));
-  EXPECT_EQ(net.hybrid_signatures(), 2u);
+  EXPECT_EQ(net.hybrid_signatures(), 3u);
 
   // In-place updates of parameters and buffers are seen (BatchNorm's eval scale and shift,
   // computed from them alone, would otherwise stay frozen in the trace).

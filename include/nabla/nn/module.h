@@ -54,19 +54,22 @@ class Module {
   std::string summary(const Shape& input_shape);
 
   // After hybridize(), operator() runs forward through nb::jit (one compiled Function per input
-  // shape and dtype) when compiling cannot change the result: in eval mode, and with grad mode
-  // off or nothing (input, parameter) requiring a gradient. Otherwise it runs forward eagerly:
-  // training mode updates buffers in place (BatchNorm's running statistics), a side effect a
-  // trace performs only once, and eager mode keeps the autograd graph to the parameters.
-  // Parameters and buffers are captured by reference (docs/symbolic.md); since a trace computes
-  // what depends on them alone once (BatchNorm's eval scale), an in-place change to any of them
-  // (an optimizer step, load_state_dict) drops the compiled Functions and the next call
-  // retraces, as do to() and registering parameters, buffers or submodules anywhere. Only this module's operator() is affected
-  // (hybridized submodules called inside a trace are inlined). Copies start with no Function.
+  // shape, dtype and grad mode), in training mode too unless the module has buffers: training
+  // mode updates buffers in place (BatchNorm's running statistics), a side effect a trace
+  // performs only once, so such modules train eagerly. Results are differentiable: ops the
+  // forward runs on parameters (Linear's weight.t()) are replayed at each call, so backward
+  // reaches the parameters and an optimizer step needs no retrace (docs/symbolic.md). What
+  // the trace computes from buffers and frozen parameters alone (BatchNorm's eval scale) is
+  // computed once, so an in-place change to one (load_state_dict) drops the compiled Functions
+  // and the next call retraces, as do to() and registering parameters, buffers or submodules
+  // anywhere. Only this module's operator() is affected (hybridized submodules called inside a
+  // trace are inlined). Copies start with no Function.
   void hybridize(bool on = true);
   bool is_hybridized() const { return hybrid_.on; }
   // Input signatures compiled so far (0 until a call takes the compiled path).
   std::size_t hybrid_signatures() const;
+  // Traces since the compiled Functions were last dropped (retraces of a signature included).
+  std::size_t hybrid_traces() const;
 
  protected:
   // Ends an operator() call of a module with another signature (nn::Bilinear): summary() sees it.
