@@ -9,6 +9,8 @@
 #include <functional>
 #include <limits>
 
+#include "compile/sample_graphs.h"
+
 namespace nb = nabla;
 namespace nn = nb::nn;
 
@@ -224,16 +226,6 @@ namespace {
 
 constexpr double kLr = 0.1;
 
-// Linear layers as nn::Linear computes them: x W^T + b.
-nb::Tensor mlp(const nb::Tensor& x, const std::vector<nb::Tensor>& p) {
-  nb::Tensor h = x;
-  for (std::size_t l = 0; l < p.size(); l += 2) {
-    h = nb::matmul(h, p[l].t()) + p[l + 1];
-    if (l + 2 < p.size()) h = nb::relu(h);
-  }
-  return h;
-}
-
 }  // namespace
 
 // Forward, symbolic gradients and an SGD update compiled once for any batch size: each call,
@@ -250,7 +242,7 @@ TEST(DynamicReduce, CompiledTrainingStepOnADynamicBatchMatchesEager) {
   for (std::size_t i = 0; i < params.size(); ++i)
     P.push_back(nb::placeholder("p" + std::to_string(i), params[i].shape()));
   inputs.insert(inputs.end(), P.begin(), P.end());
-  nb::Tensor loss = nn::cross_entropy(mlp(X, P), Y);
+  nb::Tensor loss = nn::cross_entropy(nb::testing::mlp_forward(X, P), Y);
   std::vector<nb::Tensor> g = nb::gradients(loss, P), outs{loss};
   for (std::size_t i = 0; i < P.size(); ++i) outs.push_back(P[i] - g[i] * float(kLr));
   nb::Function step = nb::compile(outs, {.inputs = inputs});

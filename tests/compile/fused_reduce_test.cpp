@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "compile/graph.h"
+#include "compile/sample_graphs.h"
 
 namespace nb = nabla;
 namespace cd = nabla::compile_detail;
@@ -31,13 +32,10 @@ void expect_close(const cd::Graph& g, const std::vector<nb::Tensor>& inputs, boo
     ASSERT_EQ(fused[i].shape(), plain[i].shape());
     ASSERT_EQ(fused[i].dtype(), plain[i].dtype());
     std::vector<double> a = fused[i].to_vector<double>(), b = plain[i].to_vector<double>();
-    std::size_t differ = 0;
-    for (std::size_t k = 0; k < a.size(); ++k)
-      differ += !(std::abs(a[k] - b[k]) <= tol * (1 + std::abs(b[k])) ||
-                  (std::isnan(a[k]) && std::isnan(b[k])));
+    const std::size_t differ = nb::testing::count_differing(a, b, tol);
     for (std::size_t k = 0; k < a.size() && differ; ++k)
-      if (std::abs(a[k] - b[k]) > tol * (1 + std::abs(b[k]))) {
-        ADD_FAILURE() << "at " << k << ": " << a[k] << " vs " << b[k];
+      if (nb::testing::count_differing({a[k]}, {b[k]}, tol)) {
+        ADD_FAILURE() << "first at " << k << ": " << a[k] << " vs " << b[k];
         break;
       }
     EXPECT_EQ(differ, 0u) << "output " << i << " of " << a.size() << " values";

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "compile/graph.h"
+#include "compile/sample_graphs.h"
 
 namespace nb = nabla;
 namespace cd = nabla::compile_detail;
@@ -24,10 +25,7 @@ void expect_identical(const cd::Graph& g, const std::vector<nb::Tensor>& inputs)
     ASSERT_EQ(fused[i].shape(), plain[i].shape());
     ASSERT_EQ(fused[i].dtype(), plain[i].dtype());
     std::vector<double> a = fused[i].to_vector<double>(), b = plain[i].to_vector<double>();
-    std::size_t differ = 0;
-    for (std::size_t k = 0; k < a.size(); ++k)
-      differ += !(a[k] == b[k] || (std::isnan(a[k]) && std::isnan(b[k])));
-    EXPECT_EQ(differ, 0u) << "of " << a.size() << " values";
+    EXPECT_EQ(nb::testing::count_differing(a, b), 0u) << "of " << a.size() << " values";
   }
 }
 

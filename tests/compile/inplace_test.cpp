@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "compile/graph.h"
+#include "compile/sample_graphs.h"
 #include "ir/node.h"
 
 namespace nb = nabla;
@@ -251,15 +252,7 @@ TEST(InPlace, AutogradRecordingDisablesIt) {
 // The CNN training step: the arena shrinks with in-place execution and results equal a run
 // that allocates every value.
 TEST(InPlace, CnnStepArenaShrinks) {
-  auto X = nb::placeholder("x", {4, 1, 12, 12});
-  auto Y = nb::placeholder("y", {4}, nb::int64);
-  auto W = nb::placeholder("w", {6, 1, 3, 3}), B = nb::placeholder("b", {6});
-  auto F = nb::placeholder("f", {6 * 6 * 6, 10});
-  auto h = nb::max_pool2d(nb::relu(nb::conv2d(X, W, B, {.padding = {1, 1}})), {2, 2});
-  nb::Tensor loss = nb::nn::cross_entropy(nb::matmul(h.reshape({4, 216}), F), Y);
-  std::vector<nb::Tensor> outs = nb::gradients(loss, {W, B, F});
-  outs.insert(outs.begin(), loss);
-  nb::Function step = nb::compile(outs, {.inputs = {X, Y, W, B, F}});
+  nb::Function step = nb::testing::compile_small_cnn_step();
   const cd::Plan before = without_in_place(*step.plan());
   auto r = step.memory_report();
   std::cout << "CNN step: arena " << r.arena_bytes << " bytes with " << r.in_place
@@ -267,8 +260,7 @@ TEST(InPlace, CnnStepArenaShrinks) {
             << '\n';
   EXPECT_GT(r.in_place, 0u);
   EXPECT_LT(r.arena_bytes, before.arena_bytes);
-  std::vector<nb::Tensor> in{nb::randn({4, 1, 12, 12}), nb::randint(0, 10, {4}, nb::int64),
-                             nb::randn({6, 1, 3, 3}), nb::randn({6}), nb::randn({216, 10})};
+  std::vector<nb::Tensor> in = nb::testing::sample_cnn_inputs();
   std::vector<nb::Tensor> a = step.run(in);
   cd::Plan allocating = before;
   allocating.arena_bytes = 0;

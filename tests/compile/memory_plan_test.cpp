@@ -5,6 +5,7 @@
 #include <nabla/nabla.h>
 
 #include "compile/graph.h"
+#include "compile/sample_graphs.h"
 
 namespace nb = nabla;
 namespace cd = nabla::compile_detail;
@@ -116,18 +117,9 @@ TEST(MemoryPlan, DynamicShapesHaveNoPlan) {
 
 // Convolutions, pooling and their gradients write into the arena at offsets: same values.
 TEST(MemoryPlan, CnnStepInTheArenaMatchesAllocatingEachValue) {
-  auto X = nb::placeholder("x", {4, 1, 12, 12});
-  auto Y = nb::placeholder("y", {4}, nb::int64);
-  auto W = nb::placeholder("w", {6, 1, 3, 3}), B = nb::placeholder("b", {6});
-  auto F = nb::placeholder("f", {6 * 6 * 6, 10});
-  auto h = nb::max_pool2d(nb::relu(nb::conv2d(X, W, B, {.padding = {1, 1}})), {2, 2});
-  nb::Tensor loss = nb::nn::cross_entropy(nb::matmul(h.reshape({4, 216}), F), Y);
-  std::vector<nb::Tensor> outs = nb::gradients(loss, {W, B, F});
-  outs.insert(outs.begin(), loss);
-  nb::Function step = nb::compile(outs, {.inputs = {X, Y, W, B, F}});
+  nb::Function step = nb::testing::compile_small_cnn_step();
   EXPECT_GT(step.memory_report().arena_bytes, 0u);
   EXPECT_LT(step.memory_report().arena_bytes, step.memory_report().naive_bytes);
-  std::vector<nb::Tensor> in{nb::randn({4, 1, 12, 12}), nb::randint(0, 10, {4}, nb::int64),
-                             nb::randn({6, 1, 3, 3}), nb::randn({6}), nb::randn({216, 10})};
+  std::vector<nb::Tensor> in = nb::testing::sample_cnn_inputs();
   expect_equal(step.run(in), run_without_arena(*step.plan(), in));
 }

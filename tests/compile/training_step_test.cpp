@@ -6,22 +6,14 @@
 
 #include <cmath>
 
+#include "compile/sample_graphs.h"
+
 namespace nb = nabla;
 namespace nn = nb::nn;
 
 namespace {
 
 constexpr double kLr = 1e-2, kB1 = 0.9, kB2 = 0.999, kEps = 1e-8;
-
-// Linear layers as nn::Linear computes them: x W^T + b.
-nb::Tensor mlp(const nb::Tensor& x, const std::vector<nb::Tensor>& p) {
-  nb::Tensor h = x;
-  for (std::size_t l = 0; l < p.size(); l += 2) {
-    h = nb::matmul(h, p[l].t()) + p[l + 1];
-    if (l + 2 < p.size()) h = nb::relu(h);
-  }
-  return h;
-}
 
 // Inputs: x, y, the parameters, their first and second moments, step_size = lr / (1 - b1^t) and
 // sqrt(1 - b2^t). Outputs: the loss, the new parameters, the new moments (optim::Adam's rule).
@@ -35,7 +27,7 @@ nb::Function compile_adam_step(const nb::Shape& x_shape, const std::vector<nb::T
     V.push_back(nb::placeholder("v" + std::to_string(i), params[i].shape()));
   }
   auto step_size = nb::placeholder("step_size", {}), sqrt_bc2 = nb::placeholder("sqrt_bc2", {});
-  nb::Tensor loss = nn::cross_entropy(mlp(X, P), Y);
+  nb::Tensor loss = nn::cross_entropy(nb::testing::mlp_forward(X, P), Y);
   std::vector<nb::Tensor> g = nb::gradients(loss, P);
   std::vector<nb::Tensor> outs{loss}, new_m, new_v;
   for (std::size_t i = 0; i < P.size(); ++i) {

@@ -9,14 +9,11 @@
 
 namespace nabla::cpu {
 
-// exp(x) in float, within 2 ulp (Cephes' polynomial on [-ln2/2, ln2/2]); overflows to inf,
-// underflows through the subnormals to 0, keeps NaN.
-[[gnu::always_inline]] inline float exp_float(float x) {
-  const float in = x;
-  x = x != x ? 0.0f : x;
-  x = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
-  // Round x / ln2 to the nearest integer n (the 1.5 * 2^23 trick keeps it vectorisable).
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+// exp(x) = 2^n * exp(r) for x already in range: n = x / ln2 rounded (the 1.5 * 2^23 trick keeps
+// it vectorisable), r = x - n ln2 in two parts, exp(r) by Cephes' polynomial on [-ln2/2, ln2/2].
+// Returns exp(r) and sets n.
+[[gnu::always_inline]] inline float exp_float_reduced(float x, float& n) {
+  n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -25,7 +22,17 @@ namespace nabla::cpu {
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  float y = p * r * r + r + 1.0f;
+  return p * r * r + r + 1.0f;
+}
+
+// exp(x) in float, within 2 ulp; overflows to inf, underflows through the subnormals to 0,
+// keeps NaN.
+[[gnu::always_inline]] inline float exp_float(float x) {
+  const float in = x;
+  x = x != x ? 0.0f : x;
+  x = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+  float n;
+  float y = exp_float_reduced(x, n);
   // Scale by 2^n in two halves so that n in [-150, 129] needs no special case.
   int32_t ni = static_cast<int32_t>(n);
   int32_t n1 = ni / 2, n2 = ni - n1;
@@ -35,19 +42,11 @@ namespace nabla::cpu {
   return in != in ? in : y;
 }
 
-// exp(y) for y in [0, 20] (tanh's 2|x| once clamped): exp_float's formula without its clamps
-// and its split scaling, which this range never needs; the same bits.
+// exp(y) for y in [0, 20] (tanh's 2|x| once clamped): exp_float without the clamps and the
+// split scaling that this range never needs; the same bits.
 [[gnu::always_inline]] inline float exp_float_0_20(float y) {
-  float n = (y * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = y - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float e = p * r * r + r + 1.0f;
+  float n;
+  float e = exp_float_reduced(y, n);
   return e * std::bit_cast<float>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23);
 }
 
