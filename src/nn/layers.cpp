@@ -1,5 +1,6 @@
 #include "nabla/nn/layers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -17,7 +18,9 @@ std::string dims(std::initializer_list<std::pair<const char*, int64_t>> kv) {
 
 void check_positive(const char* layer, std::initializer_list<std::pair<const char*, int64_t>> kv) {
   for (auto& [k, v] : kv)
-    if (v <= 0) throw ValueError(std::string("[") + layer + "] " + k + " must be positive, got " + std::to_string(v));
+    if (v <= 0)
+      throw ValueError(std::string("[") + layer + "] " + k + " must be positive, got " +
+                       std::to_string(v));
 }
 
 // torch's default for Linear and Conv: kaiming_uniform(a=sqrt(5)) for the weight, and
@@ -41,13 +44,17 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias) : in_(in), out_(out) {
 
 Tensor Linear::forward(const Tensor& x) {
   if (x.ndim() == 0 || x.size(-1) != in_)
-    throw ShapeError("[Linear] expects inputs with last dim " + std::to_string(in_) + ", got shape " + shape_str(x.shape()));
+    throw ShapeError("[Linear] expects inputs with last dim " + std::to_string(in_) +
+                     ", got shape " + shape_str(x.shape()));
   Tensor y = matmul(x, weight.t());
   return bias.defined() ? y + bias : y;
 }
-std::string Linear::describe() const { return "Linear(" + dims({{"in", in_}, {"out", out_}}) + ")"; }
+std::string Linear::describe() const {
+  return "Linear(" + dims({{"in", in_}, {"out", out_}}) + ")";
+}
 
-Bilinear::Bilinear(int64_t in1, int64_t in2, int64_t out, bool with_bias) : in1_(in1), in2_(in2), out_(out) {
+Bilinear::Bilinear(int64_t in1, int64_t in2, int64_t out, bool with_bias)
+    : in1_(in1), in2_(in2), out_(out) {
   check_positive("Bilinear", {{"in1_features", in1}, {"in2_features", in2}, {"out_features", out}});
   weight = register_parameter("weight", empty({out, in1, in2}));
   double bound = 1 / std::sqrt(double(in1));
@@ -60,9 +67,11 @@ Bilinear::Bilinear(int64_t in1, int64_t in2, int64_t out, bool with_bias) : in1_
 
 Tensor Bilinear::forward(const Tensor& x1, const Tensor& x2) {
   auto lead = [](const Tensor& x) { return Shape(x.shape().begin(), x.shape().end() - 1); };
-  if (x1.ndim() == 0 || x2.ndim() == 0 || x1.size(-1) != in1_ || x2.size(-1) != in2_ || lead(x1) != lead(x2))
-    throw ShapeError("[Bilinear] expects inputs (*, " + std::to_string(in1_) + ") and (*, " + std::to_string(in2_) +
-                     ") with the same leading dims, got " + shape_str(x1.shape()) + " and " + shape_str(x2.shape()));
+  if (x1.ndim() == 0 || x2.ndim() == 0 || x1.size(-1) != in1_ || x2.size(-1) != in2_ ||
+      lead(x1) != lead(x2))
+    throw ShapeError("[Bilinear] expects inputs (*, " + std::to_string(in1_) + ") and (*, " +
+                     std::to_string(in2_) + ") with the same leading dims, got " +
+                     shape_str(x1.shape()) + " and " + shape_str(x2.shape()));
   Shape out_shape = lead(x1);
   out_shape.push_back(out_);
   Tensor a = x1.reshape({-1, in1_}), b = x2.reshape({-1, in2_});
@@ -80,32 +89,51 @@ std::string Bilinear::describe() const {
   return "Bilinear(" + dims({{"in1", in1_}, {"in2", in2_}, {"out", out_}}) + ")";
 }
 
-Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, ConvOptions o) : in_(in), out_(out), k_(k), o_(o) {
-  check_positive("Conv1d", {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
-  if (in % o.groups || out % o.groups) throw ValueError("[Conv1d] channels must be divisible by groups=" + std::to_string(o.groups));
+Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, ConvOptions o)
+    : in_(in), out_(out), k_(k), o_(o) {
+  check_positive(
+      "Conv1d",
+      {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
+  if (in % o.groups || out % o.groups)
+    throw ValueError("[Conv1d] channels must be divisible by groups=" + std::to_string(o.groups));
   weight = register_parameter("weight", empty({out, in / o.groups, k}));
   if (o.bias) bias = register_parameter("bias", empty({out}));
   default_init(weight, bias);
 }
 Tensor Conv1d::forward(const Tensor& x) {
   return conv1d(x, weight, bias,
-                {.stride = o_.stride, .padding = o_.padding, .dilation = o_.dilation, .groups = o_.groups, .same = o_.same});
+                {.stride = o_.stride,
+                 .padding = o_.padding,
+                 .dilation = o_.dilation,
+                 .groups = o_.groups,
+                 .same = o_.same});
 }
-std::string Conv1d::describe() const { return "Conv1d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")"; }
+std::string Conv1d::describe() const {
+  return "Conv1d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")";
+}
 
-Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, ConvOptions o) : in_(in), out_(out), k_(k), o_(o) {
-  check_positive("Conv2d", {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
-  if (in % o.groups || out % o.groups) throw ValueError("[Conv2d] channels must be divisible by groups=" + std::to_string(o.groups));
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, ConvOptions o)
+    : in_(in), out_(out), k_(k), o_(o) {
+  check_positive(
+      "Conv2d",
+      {{"in_channels", in}, {"out_channels", out}, {"kernel_size", k}, {"groups", o.groups}});
+  if (in % o.groups || out % o.groups)
+    throw ValueError("[Conv2d] channels must be divisible by groups=" + std::to_string(o.groups));
   weight = register_parameter("weight", empty({out, in / o.groups, k, k}));
   if (o.bias) bias = register_parameter("bias", empty({out}));
   default_init(weight, bias);
 }
 Tensor Conv2d::forward(const Tensor& x) {
   return conv2d(x, weight, bias,
-                {.stride = {o_.stride, o_.stride}, .padding = {o_.padding, o_.padding},
-                 .dilation = {o_.dilation, o_.dilation}, .groups = o_.groups, .same = o_.same});
+                {.stride = {o_.stride, o_.stride},
+                 .padding = {o_.padding, o_.padding},
+                 .dilation = {o_.dilation, o_.dilation},
+                 .groups = o_.groups,
+                 .same = o_.same});
 }
-std::string Conv2d::describe() const { return "Conv2d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")"; }
+std::string Conv2d::describe() const {
+  return "Conv2d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")";
+}
 
 Conv3d::Conv3d(int64_t in, int64_t out, int64_t k, ConvOptions o)
     : in_(in), out_(out), k_(k), o_(o) {
@@ -181,45 +209,75 @@ std::string ConvTranspose2d::describe() const {
   return "ConvTranspose2d(" + dims({{"in", in_}, {"out", out_}, {"k", k_}}) + ")";
 }
 
-MaxPool2d::MaxPool2d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) { check_positive("MaxPool2d", {{"kernel_size", k}}); }
+MaxPool2d::MaxPool2d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) {
+  check_positive("MaxPool2d", {{"kernel_size", k}});
+}
 Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, {k_, k_}, {s_, s_}, {p_, p_}); }
-std::string MaxPool2d::describe() const { return "MaxPool2d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+std::string MaxPool2d::describe() const {
+  return "MaxPool2d(" + dims({{"k", k_}, {"stride", s_}}) + ")";
+}
 
-AvgPool2d::AvgPool2d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) { check_positive("AvgPool2d", {{"kernel_size", k}}); }
+AvgPool2d::AvgPool2d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) {
+  check_positive("AvgPool2d", {{"kernel_size", k}});
+}
 Tensor AvgPool2d::forward(const Tensor& x) { return avg_pool2d(x, {k_, k_}, {s_, s_}, {p_, p_}); }
-std::string AvgPool2d::describe() const { return "AvgPool2d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+std::string AvgPool2d::describe() const {
+  return "AvgPool2d(" + dims({{"k", k_}, {"stride", s_}}) + ")";
+}
 
 AdaptiveAvgPool2d::AdaptiveAvgPool2d(Shape size) : size_(std::move(size)) {}
 Tensor AdaptiveAvgPool2d::forward(const Tensor& x) { return adaptive_avg_pool2d(x, size_); }
 std::string AdaptiveAvgPool2d::describe() const { return "AdaptiveAvgPool2d" + shape_str(size_); }
 
-MaxPool1d::MaxPool1d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) { check_positive("MaxPool1d", {{"kernel_size", k}}); }
+MaxPool1d::MaxPool1d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) {
+  check_positive("MaxPool1d", {{"kernel_size", k}});
+}
 Tensor MaxPool1d::forward(const Tensor& x) { return max_pool1d(x, k_, s_, p_); }
-std::string MaxPool1d::describe() const { return "MaxPool1d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+std::string MaxPool1d::describe() const {
+  return "MaxPool1d(" + dims({{"k", k_}, {"stride", s_}}) + ")";
+}
 
-MaxPool3d::MaxPool3d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) { check_positive("MaxPool3d", {{"kernel_size", k}}); }
+MaxPool3d::MaxPool3d(int64_t k, int64_t s, int64_t p) : k_(k), s_(s ? s : k), p_(p) {
+  check_positive("MaxPool3d", {{"kernel_size", k}});
+}
 Tensor MaxPool3d::forward(const Tensor& x) { return max_pool3d(x, {k_}, {s_}, {p_}); }
-std::string MaxPool3d::describe() const { return "MaxPool3d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+std::string MaxPool3d::describe() const {
+  return "MaxPool3d(" + dims({{"k", k_}, {"stride", s_}}) + ")";
+}
 
-AvgPool1d::AvgPool1d(int64_t k, int64_t s, int64_t p, bool include_pad) : k_(k), s_(s ? s : k), p_(p), include_pad_(include_pad) {
+AvgPool1d::AvgPool1d(int64_t k, int64_t s, int64_t p, bool include_pad)
+    : k_(k), s_(s ? s : k), p_(p), include_pad_(include_pad) {
   check_positive("AvgPool1d", {{"kernel_size", k}});
 }
 Tensor AvgPool1d::forward(const Tensor& x) { return avg_pool1d(x, k_, s_, p_, include_pad_); }
-std::string AvgPool1d::describe() const { return "AvgPool1d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+std::string AvgPool1d::describe() const {
+  return "AvgPool1d(" + dims({{"k", k_}, {"stride", s_}}) + ")";
+}
 
-AvgPool3d::AvgPool3d(int64_t k, int64_t s, int64_t p, bool include_pad) : k_(k), s_(s ? s : k), p_(p), include_pad_(include_pad) {
+AvgPool3d::AvgPool3d(int64_t k, int64_t s, int64_t p, bool include_pad)
+    : k_(k), s_(s ? s : k), p_(p), include_pad_(include_pad) {
   check_positive("AvgPool3d", {{"kernel_size", k}});
 }
 Tensor AvgPool3d::forward(const Tensor& x) { return avg_pool3d(x, {k_}, {s_}, {p_}, include_pad_); }
-std::string AvgPool3d::describe() const { return "AvgPool3d(" + dims({{"k", k_}, {"stride", s_}}) + ")"; }
+std::string AvgPool3d::describe() const {
+  return "AvgPool3d(" + dims({{"k", k_}, {"stride", s_}}) + ")";
+}
 
-AdaptiveAvgPool1d::AdaptiveAvgPool1d(int64_t size) : size_(size) { check_positive("AdaptiveAvgPool1d", {{"output_size", size}}); }
+AdaptiveAvgPool1d::AdaptiveAvgPool1d(int64_t size) : size_(size) {
+  check_positive("AdaptiveAvgPool1d", {{"output_size", size}});
+}
 Tensor AdaptiveAvgPool1d::forward(const Tensor& x) { return adaptive_avg_pool1d(x, size_); }
-std::string AdaptiveAvgPool1d::describe() const { return "AdaptiveAvgPool1d(" + std::to_string(size_) + ")"; }
+std::string AdaptiveAvgPool1d::describe() const {
+  return "AdaptiveAvgPool1d(" + std::to_string(size_) + ")";
+}
 
-AdaptiveMaxPool1d::AdaptiveMaxPool1d(int64_t size) : size_(size) { check_positive("AdaptiveMaxPool1d", {{"output_size", size}}); }
+AdaptiveMaxPool1d::AdaptiveMaxPool1d(int64_t size) : size_(size) {
+  check_positive("AdaptiveMaxPool1d", {{"output_size", size}});
+}
 Tensor AdaptiveMaxPool1d::forward(const Tensor& x) { return adaptive_max_pool1d(x, size_); }
-std::string AdaptiveMaxPool1d::describe() const { return "AdaptiveMaxPool1d(" + std::to_string(size_) + ")"; }
+std::string AdaptiveMaxPool1d::describe() const {
+  return "AdaptiveMaxPool1d(" + std::to_string(size_) + ")";
+}
 
 AdaptiveMaxPool2d::AdaptiveMaxPool2d(Shape size) : size_(std::move(size)) {}
 Tensor AdaptiveMaxPool2d::forward(const Tensor& x) { return adaptive_max_pool2d(x, size_); }
@@ -227,9 +285,12 @@ std::string AdaptiveMaxPool2d::describe() const { return "AdaptiveMaxPool2d" + s
 
 Upsample::Upsample(UpsampleOptions o, std::string mode) : o_(std::move(o)), mode_(std::move(mode)) {
   if (mode_ != "nearest" && mode_ != "linear" && mode_ != "bilinear" && mode_ != "trilinear")
-    throw ValueError("[Upsample] mode must be nearest, linear, bilinear or trilinear, got '" + mode_ + "'");
-  if (o_.size.empty() == o_.scale_factor.empty()) throw ValueError("[Upsample] give either size or scale_factor");
-  if (o_.align_corners && mode_ == "nearest") throw ValueError("[Upsample] align_corners applies to the linear modes only");
+    throw ValueError("[Upsample] mode must be nearest, linear, bilinear or trilinear, got '" +
+                     mode_ + "'");
+  if (o_.size.empty() == o_.scale_factor.empty())
+    throw ValueError("[Upsample] give either size or scale_factor");
+  if (o_.align_corners && mode_ == "nearest")
+    throw ValueError("[Upsample] align_corners applies to the linear modes only");
 }
 Tensor Upsample::forward(const Tensor& x) {
   if (mode_ == "nearest") return upsample_nearest(x, o_);
@@ -266,14 +327,21 @@ Tensor Unflatten::forward(const Tensor& x) {
 }
 
 Dropout::Dropout(double p) : p_(p) {
-  if (!(p >= 0 && p < 1)) throw ValueError("[Dropout] p must be in [0, 1), got " + std::to_string(p));
+  if (!(p >= 0 && p < 1))
+    throw ValueError("[Dropout] p must be in [0, 1), got " + std::to_string(p));
 }
 Tensor Dropout::forward(const Tensor& x) {
   if (!is_training() || p_ == 0) return x;
-  Tensor keep = bernoulli(1 - p_, x.shape(), x.dtype());
+  // A placeholder's dynamic (-1) dim has no size yet: draw the mask from a tensor of keep
+  // probabilities shaped like x, sized when the graph runs.
+  const bool dynamic =
+      std::any_of(x.shape().begin(), x.shape().end(), [](int64_t d) { return d < 0; });
+  Tensor keep = dynamic ? bernoulli(full_like(x, 1 - p_)) : bernoulli(1 - p_, x.shape(), x.dtype());
   return x * keep * (1 / (1 - p_));
 }
-std::string Dropout::describe() const { return "Dropout(p=" + std::to_string(p_).substr(0, 4) + ")"; }
+std::string Dropout::describe() const {
+  return "Dropout(p=" + std::to_string(p_).substr(0, 4) + ")";
+}
 
 Embedding::Embedding(int64_t n, int64_t dim) {
   check_positive("Embedding", {{"num_embeddings", n}, {"embedding_dim", dim}});
@@ -282,13 +350,16 @@ Embedding::Embedding(int64_t n, int64_t dim) {
 }
 Tensor Embedding::forward(const Tensor& idx) {
   if (is_floating(idx.dtype()) || idx.dtype() == bool_)
-    throw DTypeError("[Embedding] indices must be integers, got " + std::string(dtype_name(idx.dtype())));
+    throw DTypeError("[Embedding] indices must be integers, got " +
+                     std::string(dtype_name(idx.dtype())));
   Tensor flat = index_select(weight, 0, idx.reshape({-1}));
   Shape s = idx.shape();
   s.push_back(weight.size(1));
   return flat.reshape(s);
 }
-std::string Embedding::describe() const { return "Embedding(" + dims({{"n", weight.size(0)}, {"dim", weight.size(1)}}) + ")"; }
+std::string Embedding::describe() const {
+  return "Embedding(" + dims({{"n", weight.size(0)}, {"dim", weight.size(1)}}) + ")";
+}
 
 Tensor ReLU::forward(const Tensor& x) { return relu(x); }
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }

@@ -401,3 +401,32 @@ TEST(DynamicReduce, SecondOrderGradients) {
     return nb::sin(nb::batch_norm(t, nb::Tensor(), nb::Tensor(), w, b, true));
   });
 }
+
+// Dropout in training mode on a dynamic batch: the mask is sized when the graph runs; every
+// value is dropped or scaled by 1 / (1 - p), about p of them dropped, and gradients flow through
+// the same mask.
+TEST(DynamicDims, DropoutInTrainingModeOnADynamicBatch) {
+  nn::Dropout drop(0.25);
+  drop.train();
+  auto X = nb::placeholder("x", {-1, 64});
+  nb::Tensor y = drop.forward(X);
+  nb::Function f = nb::compile({y, nb::gradients(nb::sum(y * y), {X})[0]});
+  for (int64_t batch : {7, 300}) {
+    nb::Tensor x = nb::rand({batch, 64}) + 1;  // no zeros of its own
+    std::vector<nb::Tensor> out = f.run({x});
+    ASSERT_EQ(out[0].shape(), (nb::Shape{batch, 64}));
+    std::vector<float> xv = x.to_vector<float>(), yv = out[0].to_vector<float>();
+    std::vector<float> gv = out[1].to_vector<float>();
+    std::size_t dropped = 0;
+    for (std::size_t i = 0; i < xv.size(); ++i) {
+      if (yv[i] == 0) {
+        ++dropped;
+        EXPECT_EQ(gv[i], 0.0f);
+      } else {
+        EXPECT_FLOAT_EQ(yv[i], xv[i] / 0.75f);
+        EXPECT_FLOAT_EQ(gv[i], 2 * yv[i] / 0.75f);  // d(y^2)/dx = 2 y / (1 - p)
+      }
+    }
+    if (batch == 300) EXPECT_NEAR(double(dropped) / double(xv.size()), 0.25, 0.02);
+  }
+}
