@@ -49,7 +49,7 @@ struct GradOptions {
 
 // Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into
 // .grad() (torch.autograd.grad). Scalar outputs need no grad_outputs. On symbolic tensors
-// (placeholders) the result is graph nodes: symbolic gradients.
+// (placeholders) the result is graph nodes: symbolic gradients (the graph is then always kept).
 std::vector<Tensor> gradients(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                               const std::vector<Tensor>& grad_outputs = {}, GradOptions options = {});
 std::vector<Tensor> gradients(const Tensor& output, const std::vector<Tensor>& inputs,

@@ -1,4 +1,6 @@
 // torch.autograd.grad-style gradients() and the JAX-style transforms built on it.
+#include <algorithm>
+
 #include "autograd/engine.h"
 #include "ops/common.h"
 #include "nabla/autograd.h"
@@ -67,8 +69,11 @@ std::vector<Tensor> gradients(const std::vector<Tensor>& outputs, const std::vec
   }
   for (const Tensor& x : inputs)
     if (!x.defined()) throw ValueError("[gradients] an input is undefined");
-  std::vector<Tensor> g = autograd_detail::run_backward(outputs, seeds, options.retain_graph || options.create_graph,
-                                                        options.create_graph, inputs);
+  // Symbolic gradients keep the graph: the eager parts they pass through (a Linear's weight.t())
+  // are replayed by the compiled Function, which needs their history.
+  const bool symbolic = std::any_of(outputs.begin(), outputs.end(), [](const Tensor& y) { return !y.is_concrete(); });
+  std::vector<Tensor> g = autograd_detail::run_backward(
+      outputs, seeds, options.retain_graph || options.create_graph || symbolic, options.create_graph, inputs);
   for (std::size_t i = 0; i < g.size(); ++i)
     if (!g[i].defined() && !options.allow_unused)
       throw AutogradError("[gradients] input " + std::to_string(i) +

@@ -1,10 +1,13 @@
 // Scaled dot-product attention. Two ops: scaled_masked_softmax (softmax(s * scale + mask) over
 // the last dim in one pass) and scaled_dot_product_attention (the fused forward of a whole
 // (batch, head) block). Both take their mask already broadcast to the score shape (a view), so
-// kernels read it by strides and the view's gradient sums it back to the user's shape.
+// kernels read it by strides and the view's gradient sums it back to the user's shape; when the
+// scores' batch is sized at run time (a placeholder's -1), the mask comes with size-1 dims that
+// the kernels read with stride 0, and its gradient is summed to its shape.
 // The fused op's gradient recomputes the attention weights with ops, so every order works.
 #include "nabla/ops/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -29,11 +32,28 @@ Tensor softmax_backward(const Tensor& y, const Tensor& g) {
   return y * (g - sum(g * y, {-1}, true));
 }
 
+// Whether a mask passed to the ops matches the scores: the same shape, or (dynamic batch) the
+// same rank with size-1 dims where it broadcasts.
+bool mask_fits(const Shape& mask, const Shape& scores) {
+  if (mask.size() != scores.size()) return false;
+  for (std::size_t d = 0; d < mask.size(); ++d)
+    if (mask[d] != scores[d] && mask[d] != 1) return false;
+  return true;
+}
+// The scores' gradient dz summed to the mask's shape where the mask broadcasts.
+Tensor mask_grad(const Tensor& dz, const Tensor& mask) {
+  if (dz.shape() == mask.shape()) return dz;
+  Shape axes;
+  for (std::size_t d = 0; d < mask.shape().size(); ++d)
+    if (mask.shape()[d] == 1 && dz.shape()[d] != 1) axes.push_back(int64_t(d));
+  return sum(dz, axes, true);
+}
+
 const OpDef& kMaskedSoftmax = define_op({
     .name = "scaled_masked_softmax",
     .arity = -1,
     .infer = [](std::span<const Tensor> in, const Attrs&) -> OutputMeta {
-      if (in.size() > 1 && in[1].shape() != in[0].shape())
+      if (in.size() > 1 && !mask_fits(in[1].shape(), in[0].shape()))
         throw ShapeError("[scaled_masked_softmax] mask " + shape_str(in[1].shape()) +
                          " must have the score shape " + shape_str(in[0].shape()));
       return {in[0].shape(), in[0].dtype()};
@@ -41,7 +61,7 @@ const OpDef& kMaskedSoftmax = define_op({
     .vjp = [](const VjpContext& c) -> std::vector<Tensor> {
       Tensor dz = softmax_backward(c.output, c.cotangent);
       std::vector<Tensor> grads{dz * c.attrs.get<double>("scale")};
-      if (c.inputs.size() > 1) grads.push_back(dz);
+      if (c.inputs.size() > 1) grads.push_back(mask_grad(dz, c.inputs[1]));
       return grads;
     },
 });
@@ -69,7 +89,7 @@ const OpDef& kAttention = define_op({
       Tensor p = scaled_masked_softmax(matmul(q, mT(k)), mask, scale, c.attrs.get<bool>("causal"));
       Tensor dz = softmax_backward(p, matmul(g, mT(v)));
       std::vector<Tensor> grads{matmul(dz, k) * scale, matmul(mT(dz), q) * scale, matmul(mT(p), g)};
-      if (mask.defined()) grads.push_back(dz);
+      if (mask.defined()) grads.push_back(mask_grad(dz, mask));
       return grads;
     },
 });
@@ -100,7 +120,14 @@ Tensor prepare_mask(const Tensor& mask, const Shape& shape, DType dtype, const c
   if (!fits)
     throw ShapeError(std::string("[") + op + "] attn_mask of shape " + shape_str(mask.shape()) +
                      " does not broadcast to the scores' shape " + shape_str(shape));
-  return m.shape() == shape ? m : m.broadcast_to(shape);
+  if (m.shape() == shape) return m;
+  if (std::none_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; }))
+    return m.broadcast_to(shape);
+  // The scores' batch is sized at run time: leading size-1 dims, the kernels broadcast.
+  Shape ranked;
+  for (std::size_t d = m.shape().size(); d < shape.size(); ++d) ranked.push_back(1);
+  for (int64_t d : m.shape()) ranked.push_back(d);
+  return m.reshape(ranked);
 }
 
 bool needs_grad(std::initializer_list<const Tensor*> ts) {
@@ -181,8 +208,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   if (dropout_p > 0 || needs_grad({&q, &k, &v, &attn_mask})) {
     // Composed: autograd keeps the attention weights instead of recomputing them.
     Tensor p = scaled_masked_softmax(matmul(qe, mT(ke)), m, sc, is_causal);
-    if (dropout_p > 0)
-      p = p * bernoulli(1 - dropout_p, p.shape(), p.dtype()) * (1 / (1 - dropout_p));
+    if (dropout_p > 0) p = p * bernoulli(full_like(p, 1 - dropout_p)) * (1 / (1 - dropout_p));
     return matmul(p, ve);
   }
   Attrs attrs{{"scale", sc}, {"causal", is_causal}};

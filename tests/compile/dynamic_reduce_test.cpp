@@ -430,3 +430,33 @@ TEST(DynamicDims, DropoutInTrainingModeOnADynamicBatch) {
     if (batch == 300) EXPECT_NEAR(double(dropped) / double(xv.size()), 0.25, 0.02);
   }
 }
+
+// A Transformer encoder layer compiled once for a dynamic batch, with an attention mask and a
+// key-padding mask: outputs and gradients equal eager ones at two batch sizes (the masks'
+// batch is sized at run time, the kernels broadcast them).
+TEST(DynamicDims, EncoderLayerWithMasksOnADynamicBatch) {
+  constexpr int64_t kSeq = 6, kModel = 16;
+  nn::TransformerEncoderLayer layer(kModel, 4,
+                                    {.dim_feedforward = 32, .dropout = 0.0, .batch_first = true});
+  layer.eval();
+  auto X = nb::placeholder("x", {-1, kSeq, kModel});
+  auto P = nb::placeholder("pad", {-1, kSeq}, nb::bool_);
+  nb::Tensor causal = nb::triu(nb::ones({kSeq, kSeq}), 1) * -1e9;
+  nb::Tensor y = layer.forward(X, causal, P);
+  nb::Function f = nb::compile({y, nb::gradients(nb::sum(y * y), {X})[0]}, {.inputs = {X, P}});
+  for (int64_t batch : {2, 5}) {
+    nb::Tensor x = nb::randn({batch, kSeq, kModel});
+    std::vector<uint8_t> pad(std::size_t(batch * kSeq), 0);
+    for (int64_t b = 0; b < batch; ++b) pad[std::size_t(b * kSeq + kSeq - 1 - b % 3)] = 1;
+    nb::Tensor p = nb::tensor(pad, {batch, kSeq}).astype(nb::bool_);
+    std::vector<nb::Tensor> out = f.run({x, p});
+    nb::Tensor xe = x.detach().requires_grad_();
+    nb::Tensor ye = layer.forward(xe, causal, p);
+    nb::sum(ye * ye).backward();
+    EXPECT_EQ(
+        nb::testing::count_differing(out[0].to_vector<double>(), ye.to_vector<double>(), 1e-5), 0u);
+    EXPECT_EQ(nb::testing::count_differing(out[1].to_vector<double>(),
+                                           xe.grad().to_vector<double>(), 1e-4),
+              0u);
+  }
+}

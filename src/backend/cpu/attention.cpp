@@ -108,11 +108,28 @@ DimList leading_dims(const Node& x, int tail) {
   return d;
 }
 
+// The mask as a view of the scores' shape: dims where it has size 1 read with stride 0. The ops
+// pass a mask that only broadcasts to the scores when their batch is sized at run time.
+void view_as_scores(const Node& mask, const Shape& scores, Node& view) {
+  view.storage = mask.storage;
+  view.dtype = mask.dtype;
+  view.offset = mask.offset;
+  view.shape = scores;
+  view.strides.clear();
+  for (std::size_t d = 0; d < scores.size(); ++d)
+    view.strides.push_back(mask.shape[d] == scores[d] ? mask.strides[d] : 0);
+}
+
 template <class T>
 void masked_softmax_kernel(const KernelArgs& a) {
   using C = compute_t<T>;
   const Node& x = *a.inputs[0];
   const Node* mask = a.inputs.size() > 1 ? a.inputs[1] : nullptr;
+  Node broadcast;
+  if (mask && mask->shape != x.shape) {
+    view_as_scores(*mask, x.shape, broadcast);
+    mask = &broadcast;
+  }
   const C scale = C(a.attrs.get<double>("scale"));
   const bool causal = a.attrs.get<bool>("causal");
   const int64_t nd = int64_t(x.shape.size()), n = x.shape.back(), rows = n ? x.numel() / n : 0;
@@ -149,6 +166,15 @@ void attention_kernel(const KernelArgs& a) {
   const bool causal = a.attrs.get<bool>("causal");
   const std::size_t nd = q.shape.size();
   const int64_t L = q.shape[nd - 2], E = q.shape[nd - 1], S = k.shape[nd - 2], Ev = v.shape[nd - 1];
+  Node broadcast;
+  if (mask) {
+    Shape scores(q.shape.begin(), q.shape.end() - 1);
+    scores.push_back(S);
+    if (mask->shape != scores) {
+      view_as_scores(*mask, scores, broadcast);
+      mask = &broadcast;
+    }
+  }
   const int64_t batches = L ? a.out.numel() / (L * std::max<int64_t>(Ev, 1)) : 0;
   if (a.out.numel() == 0) return;
   T* out = a.out.ptr<T>();
