@@ -6,7 +6,6 @@
 // (any row- or column-major view without a copy); other dtypes use a plain loop in their
 // compute type.
 #include <algorithm>
-#include <dnnl.hpp>
 #include <limits>
 #include <vector>
 
@@ -14,46 +13,13 @@
 #include "backend/cpu/loops.h"
 #include "backend/cpu/parallel.h"
 #include "backend/cpu/reduce_loops.h"
+#include "backend/cpu/strided_matrix.h"
 #include "ir/op.h"
 
 namespace nabla::cpu {
 namespace {
 
-// Element (r, c) at p[r * rs + c * cs].
-template <class T>
-struct Mat {
-  const T* p;
-  int64_t rows, cols, rs, cs;
-  Mat t() const { return {p, cols, rows, cs, rs}; }
-  T at(int64_t r, int64_t c) const { return p[r * rs + c * cs]; }
-};
-
-// c (a.rows, b.cols; row stride ldc) = alpha * a b.
-void sgemm(Mat<float> a, Mat<float> b, float alpha, float* c, int64_t ldc) {
-  thread_local std::vector<float> abuf, bbuf;
-  auto layout = [](Mat<float>& m, std::vector<float>& buf, char& trans, int64_t& ld) {
-    if ((m.cols <= 1 || m.cs == 1) && (m.rows <= 1 || m.rs >= m.cols)) {
-      trans = 'N', ld = m.rows <= 1 ? std::max<int64_t>(m.cols, 1) : m.rs;
-    } else if ((m.rows <= 1 || m.rs == 1) && (m.cols <= 1 || m.cs >= m.rows)) {
-      trans = 'T', ld = m.cols <= 1 ? std::max<int64_t>(m.rows, 1) : m.cs;
-    } else {  // broadcast or doubly strided views: a row-major copy
-      buf.resize(std::size_t(m.rows * m.cols));
-      for (int64_t r = 0; r < m.rows; ++r)
-        for (int64_t k = 0; k < m.cols; ++k) buf[std::size_t(r * m.cols + k)] = m.at(r, k);
-      m = {buf.data(), m.rows, m.cols, m.cols, 1};
-      trans = 'N', ld = std::max<int64_t>(m.cols, 1);
-    }
-  };
-  char ta, tb;
-  int64_t lda, ldb;
-  layout(a, abuf, ta, lda);
-  layout(b, bbuf, tb, ldb);
-  dnnl_status_t st =
-      dnnl_sgemm(ta, tb, a.rows, b.cols, a.cols, alpha, a.p, lda, b.p, ldb, 0.f, c, ldc);
-  if (st != dnnl_success)
-    throw Error("[scaled_dot_product_attention] oneDNN sgemm failed with status " +
-                std::to_string(int(st)));
-}
+constexpr const char* kOp = "scaled_dot_product_attention";
 
 // The same for other dtypes, accumulating in C.
 template <class C, class A, class B>
@@ -206,7 +172,7 @@ void attention_kernel(const KernelArgs& a) {
             if (E == 0)
               std::fill(scores.begin(), scores.end(), 0.f);
             else
-              sgemm(qm, km.t(), scale, scores.data(), cols);
+              sgemm(qm, km.t(), scale, scores.data(), cols, kOp);
           } else {
             loop_gemm<C>(qm, km.t(), scale, scores.data(), cols);
           }
@@ -216,7 +182,7 @@ void attention_kernel(const KernelArgs& a) {
                         mrow ? mrow + (r0 + i) * rs(*mask, 2) : mrow, mask ? rs(*mask, 1) : 0);
           Mat<C> pm{scores.data(), rows, cols, cols, 1};
           if constexpr (std::is_same_v<T, float>) {
-            sgemm(pm, vm, 1.f, o, Ev);
+            sgemm(pm, vm, 1.f, o, Ev, kOp);
           } else {
             acc.resize(std::size_t(rows * Ev));
             loop_gemm<C>(pm, vm, C(1), acc.data(), Ev);

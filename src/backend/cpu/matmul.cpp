@@ -12,51 +12,17 @@
 
 #include "backend/cpu/dtype_switch.h"
 #include "backend/cpu/parallel.h"
+#include "backend/cpu/strided_matrix.h"
 #include "ir/node.h"
 #include "ir/op.h"
 
 namespace nabla::cpu {
 namespace {
 
-// One matrix of a batch: element (r, c) is at p[r * rs + c * cs].
-template <class T>
-struct Mat {
-  const T* p;
-  int64_t rows, cols, rs, cs;
-  T at(int64_t r, int64_t c) const { return p[r * rs + c * cs]; }
-};
-
-// How a BLAS routine can read a matrix without a copy: 'N' (row-major, ld = row stride)
-// or 'T' (column-major, ld = column stride). False when neither fits.
-template <class T>
-bool blas_layout(const Mat<T>& m, char& trans, int64_t& ld) {
-  int64_t r = m.rows, c = m.cols;
-  if ((c <= 1 || m.cs == 1) && (r <= 1 || m.rs >= std::max<int64_t>(c, 1))) {
-    trans = 'N';
-    ld = r <= 1 ? std::max<int64_t>(c, 1) : m.rs;
-    return true;
-  }
-  if ((r <= 1 || m.rs == 1) && (c <= 1 || m.cs >= std::max<int64_t>(r, 1))) {
-    trans = 'T';
-    ld = c <= 1 ? std::max<int64_t>(r, 1) : m.cs;
-    return true;
-  }
-  return false;
-}
-
 // m with the strides its BLAS layout implies (size-1 dims may carry any stride in a view).
 template <class T>
 Mat<T> with_layout(const Mat<T>& m, char trans, int64_t ld) {
   return trans == 'N' ? Mat<T>{m.p, m.rows, m.cols, ld, 1} : Mat<T>{m.p, m.rows, m.cols, 1, ld};
-}
-
-// A row-major copy of m in `buf`, converted to U.
-template <class U, class T>
-Mat<U> pack(const Mat<T>& m, std::vector<U>& buf) {
-  buf.resize(std::size_t(m.rows * m.cols));
-  for (int64_t r = 0; r < m.rows; ++r)
-    for (int64_t c = 0; c < m.cols; ++c) buf[std::size_t(r * m.cols + c)] = U(m.at(r, c));
-  return {buf.data(), m.rows, m.cols, m.cols, 1};
 }
 
 // The batch loop: offsets of each batch's a and b (broadcast dims read offset 0), and a plan
@@ -152,28 +118,13 @@ Mat<T> mat_b(const Node& b, const Batches& p, int64_t i) {
   return {storage_base<T>(b) + p.b_off[std::size_t(i)], p.K, p.N, p.b_rs, p.b_cs};
 }
 
-void sgemm(const Mat<float>& a, const Mat<float>& b, float* c) {
-  thread_local std::vector<float> abuf, bbuf;
-  char ta, tb;
-  int64_t lda, ldb;
-  // Layouts oneDNN cannot read (steps in both dims, stride 0) are packed row-major first.
-  Mat<float> x = blas_layout(a, ta, lda) ? a : pack<float>(a, abuf);
-  Mat<float> y = blas_layout(b, tb, ldb) ? b : pack<float>(b, bbuf);
-  blas_layout(x, ta, lda);
-  blas_layout(y, tb, ldb);
-  dnnl_status_t st = dnnl_sgemm(ta, tb, a.rows, b.cols, a.cols, 1.f, x.p, lda, y.p, ldb, 0.f, c,
-                                std::max<int64_t>(b.cols, 1));
-  if (st != dnnl_success)
-    throw Error("[matmul] oneDNN sgemm failed with status " + std::to_string(int(st)));
-}
-
 // float16 (and bfloat16 where oneDNN declines): convert to float32, multiply, convert back.
 template <class T>
 void via_f32(const Mat<T>& a, const Mat<T>& b, T* c) {
   thread_local std::vector<float> abuf, bbuf, cbuf;
   Mat<float> x = pack<float>(a, abuf), y = pack<float>(b, bbuf);
   cbuf.resize(std::size_t(a.rows * b.cols));
-  sgemm(x, y, cbuf.data());
+  sgemm(x, y, 1.f, cbuf.data(), std::max<int64_t>(y.cols, 1), "matmul");
   for (std::size_t j = 0; j < cbuf.size(); ++j) c[j] = T(cbuf[j]);
 }
 
@@ -282,7 +233,7 @@ void matmul_kernel(const KernelArgs& args) {
     if (p.K == 0) {
       std::fill(c, c + p.M * p.N, T(0));
     } else if constexpr (std::is_same_v<T, float>) {
-      sgemm(x, y, c);
+      sgemm(x, y, 1.f, c, std::max<int64_t>(y.cols, 1), "matmul");
     } else if constexpr (std::is_same_v<T, bfloat16_t>) {
       bf16_gemm(x, y, c);
     } else if constexpr (std::is_same_v<T, half>) {
