@@ -9,6 +9,7 @@
 #include "compile/prepacked.h"
 #include "core/storage.h"
 #include "ir/node.h"
+#include "nabla/ops/shape_like.h"
 #include "nabla/random.h"
 
 namespace nabla::compile_detail {
@@ -35,12 +36,6 @@ uint64_t random_counters(const GraphNode& n, int64_t numel) {
   return (uint64_t(numel) + per - 1) / per;
 }
 
-bool has_dynamic_dim(const Shape& s) {
-  for (int64_t d : s)
-    if (d < 0) return true;
-  return false;
-}
-
 Attrs with_stream(Attrs attrs, const GeneratorState& s) {
   attrs.set("seed", std::bit_cast<int64_t>(s.seed));
   attrs.set("offset", std::bit_cast<int64_t>(s.offset));
@@ -62,7 +57,7 @@ void check_shape(const GraphNode& n, int id, const Tensor& t) {
 // op's shape) would get a negative size: refuse before anything is allocated.
 void check_inferred(const GraphNode& n, int id, std::span<const Tensor> args) {
   OutputMeta meta = n.op->infer(args, n.attrs);
-  if (has_dynamic_dim(meta.shape))
+  if (is_dynamic(meta.shape))
     throw ShapeError(
         "[compile] node %" + std::to_string(id) + " (" + n.op->name + ") would have shape " +
         shape_str(meta.shape) +
@@ -156,7 +151,7 @@ std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs)
   std::vector<char> reserved(g.nodes.size(), 0);
   for (int id : plan.random_order) {
     const GraphNode& n = g.nodes[std::size_t(id)];
-    if (has_dynamic_dim(n.shape)) continue;  // sized by this call's inputs: reserved when run
+    if (is_dynamic(n.shape)) continue;  // sized by this call's inputs: reserved when run
     stream[std::size_t(id)] = default_generator().advance(random_counters(n, numel_of(n.shape)));
     reserved[std::size_t(id)] = 1;
   }
@@ -196,7 +191,7 @@ std::vector<Tensor> execute(const Plan& plan, const std::vector<Tensor>& inputs)
     }
     args.clear();
     for (int in : n.inputs) args.push_back(value[std::size_t(in)]);
-    if (has_dynamic_dim(n.shape)) check_inferred(n, int(i), args);
+    if (is_dynamic(n.shape)) check_inferred(n, int(i), args);
     if (n.op->has(kRandom)) {
       if (!reserved[i]) {
         int64_t numel = n.inputs.empty() ? numel_of(n.shape) : args[0].numel();

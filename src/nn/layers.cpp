@@ -1,6 +1,5 @@
 #include "nabla/nn/layers.h"
 
-#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -334,9 +333,8 @@ Tensor Dropout::forward(const Tensor& x) {
   if (!is_training() || p_ == 0) return x;
   // A placeholder's dynamic (-1) dim has no size yet: draw the mask from a tensor of keep
   // probabilities shaped like x, sized when the graph runs.
-  const bool dynamic =
-      std::any_of(x.shape().begin(), x.shape().end(), [](int64_t d) { return d < 0; });
-  Tensor keep = dynamic ? bernoulli(full_like(x, 1 - p_)) : bernoulli(1 - p_, x.shape(), x.dtype());
+  Tensor keep = is_dynamic(x.shape()) ? bernoulli(full_like(x, 1 - p_))
+                                      : bernoulli(1 - p_, x.shape(), x.dtype());
   return x * keep * (1 / (1 - p_));
 }
 std::string Dropout::describe() const {

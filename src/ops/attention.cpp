@@ -15,6 +15,7 @@
 #include "nabla/ops/creation.h"
 #include "nabla/ops/linalg.h"
 #include "nabla/ops/reduce.h"
+#include "nabla/ops/shape_like.h"
 #include "nabla/ops/ternary.h"
 #include "nabla/random.h"
 #include "ops/common.h"
@@ -121,8 +122,7 @@ Tensor prepare_mask(const Tensor& mask, const Shape& shape, DType dtype, const c
     throw ShapeError(std::string("[") + op + "] attn_mask of shape " + shape_str(mask.shape()) +
                      " does not broadcast to the scores' shape " + shape_str(shape));
   if (m.shape() == shape) return m;
-  if (std::none_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; }))
-    return m.broadcast_to(shape);
+  if (!is_dynamic(shape)) return m.broadcast_to(shape);
   // The scores' batch is sized at run time: leading size-1 dims, the kernels broadcast.
   Shape ranked;
   for (std::size_t d = m.shape().size(); d < shape.size(); ++d) ranked.push_back(1);

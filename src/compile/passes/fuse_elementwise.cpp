@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "compile/graph.h"
+#include "nabla/ops/shape_like.h"
 
 namespace nabla::compile_detail {
 namespace {
@@ -17,9 +18,7 @@ bool fusable(const GraphNode& n) {
   if (n.kind != NodeKind::op || !n.op->has(kElementwise) || n.op->has(kRandom) || n.op->has(kView))
     return false;
   if (!is_floating(n.dtype)) return false;  // integer kernels may throw (division by zero)
-  for (int64_t d : n.shape)
-    if (d < 0) return false;
-  return numel_of(n.shape) >= kMinFusedElements;
+  return !is_dynamic(n.shape) && numel_of(n.shape) >= kMinFusedElements;
 }
 
 // The reduction that may end the group rooted at `root`: the one reader of the root (which is

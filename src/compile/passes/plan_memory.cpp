@@ -16,6 +16,7 @@
 
 #include "compile/graph.h"
 #include "ir/node.h"
+#include "nabla/ops/shape_like.h"
 
 namespace nabla::compile_detail {
 namespace {
@@ -71,7 +72,7 @@ void plan_memory(Plan& plan, bool in_place) {
     const GraphNode& node = g.nodes[i];
     base[i] = aliases_input(node) ? base[std::size_t(node.inputs[0])] : int(i);
     if (node.kind != NodeKind::op || aliases_input(node)) continue;
-    for (int64_t d : node.shape) dynamic |= d < 0;
+    dynamic |= is_dynamic(node.shape);
     if (dynamic) continue;
     const std::size_t bytes = std::size_t(numel_of(node.shape)) * itemsize(node.dtype);
     if (!is_output[i]) plan.naive_bytes += bytes;

@@ -6,17 +6,12 @@
 // Replaced nodes are left for dead-code elimination.
 #include "compile/graph.h"
 #include "ir/node.h"
+#include "nabla/ops/shape_like.h"
 
 namespace nabla::compile_detail {
 namespace {
 
 constexpr int64_t kMaxInspected = 4096;  // constants larger than this are not scanned
-
-bool has_dynamic_dim(const Shape& s) {
-  for (int64_t d : s)
-    if (d < 0) return true;
-  return false;
-}
 
 // Whether node `id` is a frozen constant whose every element equals `v`.
 bool constant_equals(const Graph& g, int id, double v) {
@@ -59,7 +54,7 @@ int simplify(Graph& g) {
       same = identity_operand(g, n, 0.0, false);
     else if (op == "astype" || op == "expand" || op == "reshape") {
       const GraphNode& x = g.nodes[std::size_t(n.inputs[0])];
-      if (x.shape == n.shape && x.dtype == n.dtype && !has_dynamic_dim(n.shape)) same = n.inputs[0];
+      if (x.shape == n.shape && x.dtype == n.dtype && !is_dynamic(n.shape)) same = n.inputs[0];
     }
     if (same < 0 && op == "permute") {
       const GraphNode& inner = g.nodes[std::size_t(n.inputs[0])];
@@ -83,8 +78,8 @@ int simplify(Graph& g) {
     }
     if (same < 0 && op == "reshape") {
       const GraphNode& inner = g.nodes[std::size_t(n.inputs[0])];
-      if (inner.kind == NodeKind::op && inner.op == n.op && !has_dynamic_dim(n.shape) &&
-          !has_dynamic_dim(inner.shape)) {
+      if (inner.kind == NodeKind::op && inner.op == n.op && !is_dynamic(n.shape) &&
+          !is_dynamic(inner.shape)) {
         n.inputs = {inner.inputs[0]};
         ++changed;
       }
