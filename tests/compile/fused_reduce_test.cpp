@@ -25,21 +25,7 @@ void expect_close(const cd::Graph& g, const std::vector<nb::Tensor>& inputs, boo
     if (grp.reduces) EXPECT_NE(grp.program, nullptr);
   }
   EXPECT_EQ(any, reduces) << cd::describe(g);
-  auto fused = cd::execute(*plan, inputs);
-  auto plain = cd::execute(*cd::make_plan(g, false), inputs);
-  ASSERT_EQ(fused.size(), plain.size());
-  for (std::size_t i = 0; i < fused.size(); ++i) {
-    ASSERT_EQ(fused[i].shape(), plain[i].shape());
-    ASSERT_EQ(fused[i].dtype(), plain[i].dtype());
-    std::vector<double> a = fused[i].to_vector<double>(), b = plain[i].to_vector<double>();
-    const std::size_t differ = nb::testing::count_differing(a, b, tol);
-    for (std::size_t k = 0; k < a.size() && differ; ++k)
-      if (nb::testing::count_differing({a[k]}, {b[k]}, tol)) {
-        ADD_FAILURE() << "first at " << k << ": " << a[k] << " vs " << b[k];
-        break;
-      }
-    EXPECT_EQ(differ, 0u) << "output " << i << " of " << a.size() << " values";
-  }
+  nb::testing::expect_fused_matches_op_by_op(g, inputs, tol);
 }
 
 }  // namespace

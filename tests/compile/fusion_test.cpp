@@ -18,15 +18,7 @@ constexpr int64_t kN = 100003;  // not a multiple of the block size
 nb::Tensor chain(const nb::Tensor& x, const nb::Tensor& y) { return nb::tanh(x * y + 1) * x - y; }
 
 void expect_identical(const cd::Graph& g, const std::vector<nb::Tensor>& inputs) {
-  auto fused = cd::execute(*cd::make_plan(g, true), inputs);
-  auto plain = cd::execute(*cd::make_plan(g, false), inputs);
-  ASSERT_EQ(fused.size(), plain.size());
-  for (std::size_t i = 0; i < fused.size(); ++i) {
-    ASSERT_EQ(fused[i].shape(), plain[i].shape());
-    ASSERT_EQ(fused[i].dtype(), plain[i].dtype());
-    std::vector<double> a = fused[i].to_vector<double>(), b = plain[i].to_vector<double>();
-    EXPECT_EQ(nb::testing::count_differing(a, b), 0u) << "of " << a.size() << " values";
-  }
+  nb::testing::expect_fused_matches_op_by_op(g, inputs);
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 // Graphs and comparisons that several compiler tests share.
 #pragma once
+#include <gtest/gtest.h>
 #include <nabla/nabla.h>
 
 #include <cmath>
 #include <vector>
+
+#include "compile/graph.h"
 
 namespace nabla::testing {
 
@@ -44,6 +47,28 @@ inline std::size_t count_differing(const std::vector<double>& a, const std::vect
     n += !(std::abs(a[k] - b[k]) <= tol * (1 + std::abs(b[k])) ||
            (std::isnan(a[k]) && std::isnan(b[k])));
   return n + (a.size() > b.size() ? a.size() - b.size() : b.size() - a.size());
+}
+
+// Runs g fused and op by op and expects the same outputs: equal shapes and dtypes, values within
+// tol * (1 + |op-by-op value|) (tol 0: exactly), the first difference named.
+inline void expect_fused_matches_op_by_op(const compile_detail::Graph& g,
+                                          const std::vector<Tensor>& inputs, double tol = 0) {
+  auto fused = compile_detail::execute(*compile_detail::make_plan(g, true), inputs);
+  auto plain = compile_detail::execute(*compile_detail::make_plan(g, false), inputs);
+  ASSERT_EQ(fused.size(), plain.size());
+  for (std::size_t i = 0; i < fused.size(); ++i) {
+    ASSERT_EQ(fused[i].shape(), plain[i].shape());
+    ASSERT_EQ(fused[i].dtype(), plain[i].dtype());
+    std::vector<double> a = fused[i].to_vector<double>(), b = plain[i].to_vector<double>();
+    const std::size_t differ = count_differing(a, b, tol);
+    for (std::size_t k = 0; k < a.size() && differ; ++k)
+      if (count_differing({a[k]}, {b[k]}, tol)) {
+        ADD_FAILURE() << "output " << i << " first differs at " << k << ": " << a[k] << " vs "
+                      << b[k];
+        break;
+      }
+    EXPECT_EQ(differ, 0u) << "output " << i << " of " << a.size() << " values";
+  }
 }
 
 }  // namespace nabla::testing
